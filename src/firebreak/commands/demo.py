@@ -1,7 +1,8 @@
 """CLI: ``firebreak demo``, the main job on an embedded default platform.
 
-Simulates a default platform, ingests it, and (as later stages land) scans,
-evaluates and audits it, printing what each step did.
+Simulates a default platform, ingests it, scans it, evaluates the scan
+against the simulator's ground truth and replays the test-account audit,
+printing what each step did.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("out/demo"), help="Working folder for the demo's files."),
         seed: int = typer.Option(7, help="Simulator seed."),
         accounts: int = typer.Option(20_000, help="Accounts on the simulated platform."),
+        preset: str = typer.Option("default", help="Simulator preset: default, hard or large."),
     ) -> None:
         """Simulate a default platform, then run the pipeline on it."""
         from firebreak.pipeline import run_demo
 
-        run_demo(out, seed=seed, accounts=accounts)
+        run_demo(out, seed=seed, accounts=accounts, preset=preset)
