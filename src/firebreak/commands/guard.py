@@ -1,9 +1,80 @@
-"""CLI: `guard` command(s). Filled in by the issue that builds them."""
+"""CLI: ``firebreak audit``, the test-account audit of recommendations and search."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from firebreak.commands.errors import friendly_errors
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``audit`` to ``app``."""
+
+    @app.command()
+    @friendly_errors
+    def audit(
+        snapshot: Path = typer.Argument(..., help="Snapshot directory (or an ingest workdir)."),
+        scan: Path | None = typer.Option(
+            None, "--scan", help="Scan results directory (scores.jsonl, networks.jsonl, terms.jsonl) feeding the guard."
+        ),
+        labels: Path | None = typer.Option(
+            None, "--labels", help="Ground-truth labels.jsonl (default: SNAPSHOT/labels.jsonl)."
+        ),
+        out: Path = typer.Option(Path("out/audit"), "--out", help="Where audit.json and exposure.png go."),
+        steps: int = typer.Option(5, "--steps", min=1, help="Rounds of following the top-k suggestions."),
+        k: int = typer.Option(10, "--k", min=1, help="Suggestions shown (and followed) per round."),
+        accounts: int = typer.Option(20, "--accounts", min=1, help="Test accounts, each starting from one seller."),
+        mode: str = typer.Option("view", "--mode", help="How a test account starts: 'view' or 'follow' one seller."),
+        seed: int = typer.Option(0, "--seed", help="Seed for choosing sellers, probes and held-out follows."),
+        under_review: Path | None = typer.Option(
+            None, "--under-review", help="File of account ids under review (one per line), held back by the guard."
+        ),
+        risk_threshold: float = typer.Option(0.5, "--risk-threshold", help="Risk at which the guard blocks an account."),
+        recall_users: int = typer.Option(2000, "--recall-users", help="Benign users sampled for recall@k."),
+        probe_terms: int = typer.Option(60, "--probe-terms", help="Coded terms probed in search (each in 8 spellings)."),
+    ) -> None:
+        """Replay the researchers' test-account experiment, unguarded and guarded, and measure benign recall."""
+        from rich.console import Console
+
+        from firebreak.errors import FirebreakError
+        from firebreak.guard.audit import run_audit
+        from firebreak.guard.inputs import read_labels, read_scan
+        from firebreak.guard.report import print_exposure_table
+        from firebreak.snapshot import load_snapshot
+
+        console = Console(stderr=True)
+        if mode not in ("view", "follow"):
+            raise FirebreakError(f"--mode must be 'view' or 'follow', not {mode!r}")
+        labels_path = labels or snapshot / "labels.jsonl"
+        label_frame = read_labels(labels_path)
+        results = read_scan(scan) if scan is not None else None
+        review: list[str] = []
+        if under_review is not None:
+            if not under_review.exists():
+                raise FirebreakError(f"{under_review}: under-review file not found")
+            review = [line.strip() for line in under_review.read_text().splitlines() if line.strip()]
+        with console.status("reading the snapshot"):
+            snap = load_snapshot(snapshot).snapshot
+        if results is None:
+            console.print("[yellow]no --scan given: the guard is fed by the labels (oracle)[/yellow]")
+        with console.status("auditing") as status:
+            result = run_audit(
+                snap,
+                label_frame,
+                results,
+                steps=steps,
+                k=k,
+                accounts=accounts,
+                mode=mode,
+                seed=seed,
+                under_review=review,
+                recall_users=recall_users,
+                probe_terms=probe_terms,
+                guard_params={"risk_threshold": risk_threshold},
+                out=out,
+                progress=lambda msg: status.update(msg),
+            )
+        print_exposure_table(result, Console())
+        Console().print(f"wrote {out / 'audit.json'} and {out / 'exposure.png'}")

@@ -1,0 +1,56 @@
+import json
+
+import polars as pl
+import pytest
+
+from firebreak.errors import FirebreakError
+from firebreak.guard.inputs import read_labels, read_scan, scores_from_labels
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_read_scan_reads_the_spec_shapes(tmp_path):
+    _write(
+        tmp_path / "scores.jsonl",
+        [
+            {"account": "a", "risk": 0.9, "role": "seller", "network": "n1", "evidence": [{"signal": "s", "detail": "d", "weight": 1}]},
+            {"account": "b", "risk": 0.1, "role": "none", "network": None, "evidence": []},
+        ],
+    )
+    _write(tmp_path / "networks.jsonl", [{"id": "n1", "members": ["a", "c"], "sellers": 1, "buyers": 1}])
+    res = read_scan(tmp_path)
+    assert res.scores.get_column("role").to_list() == ["seller", "none"]
+    assert res.networks.get_column("members").to_list() == [["a", "c"]]
+    assert res.terms.height == 0 and set(res.terms.columns) >= {"term", "known"}
+
+
+def test_missing_or_broken_scan_files_are_one_line_errors(tmp_path):
+    with pytest.raises(FirebreakError, match="not found"):
+        read_scan(tmp_path / "nope")
+    with pytest.raises(FirebreakError, match="scores.jsonl"):
+        read_scan(tmp_path)
+    (tmp_path / "scores.jsonl").write_text('{"account": "a", "risk": 0.5\n')
+    with pytest.raises(FirebreakError, match="scores.jsonl"):
+        read_scan(tmp_path)
+    _write(tmp_path / "scores.jsonl", [{"risk": 0.5}])
+    with pytest.raises(FirebreakError, match="account"):
+        read_scan(tmp_path)
+
+
+def test_labels_as_a_perfect_scan(tmp_path):
+    _write(
+        tmp_path / "labels.jsonl",
+        [
+            {"account": "s", "role": "seller", "network": "n", "camouflage": "silent", "confounder": None},
+            {"account": "u", "role": "buyer", "network": "n", "camouflage": None, "confounder": None},
+            {"account": "x", "role": "benign", "network": None, "camouflage": None, "confounder": "pizzeria"},
+        ],
+    )
+    labels = read_labels(tmp_path / "labels.jsonl")
+    oracle = scores_from_labels(labels)
+    assert sorted(oracle.scores.get_column("account").to_list()) == ["s", "u"]
+    assert oracle.networks.filter(pl.col("id") == "n").get_column("members").to_list()[0] == ["s", "u"]
+    with pytest.raises(FirebreakError):
+        read_labels(tmp_path / "missing.jsonl")
