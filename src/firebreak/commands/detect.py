@@ -1,9 +1,119 @@
-"""CLI: `detect` and `lexicon` command(s). Filled in by the issue that builds them."""
+"""CLI: ``firebreak detect`` (per-account signals) and ``firebreak lexicon check``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from firebreak.commands.errors import friendly_errors
+
+lexicon_app = typer.Typer(help="Inspect and test the coded-term lexicon.", no_args_is_help=True)
+
+LexiconOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--lexicon", help="Extra term file or directory of *.toml (repeatable); also FIREBREAK_LEXICON."),
+]
+
+
+@lexicon_app.command("check")
+@friendly_errors
+def lexicon_check(lexicon: LexiconOpt = None, batch: Annotated[int, typer.Option(help="Texts matched per batch.")] = 10_000) -> None:
+    """Read texts from standard input, one per line; print one JSON line per text, in order:
+    {"text": ..., "hits": [{"term", "family", "category", "form", "span", "weight", "ambiguous"}]}."""
+    import json
+    import sys
+
+    from firebreak.detect.lexicon import load_lexicon
+
+    lex = load_lexicon(lexicon or None)
+    out = sys.stdout
+
+    def flush(lines: list[str]) -> None:
+        for text, hits in zip(lines, lex.match_many(lines), strict=True):
+            out.write(json.dumps({"text": text, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False) + "\n")
+
+    buf: list[str] = []
+    for line in sys.stdin:
+        buf.append(line.rstrip("\r\n") if line.endswith("\n") else line)
+        if len(buf) >= batch:
+            flush(buf)
+            buf = []
+    if buf:
+        flush(buf)
+    out.flush()
+
+
+@lexicon_app.command("show")
+@friendly_errors
+def lexicon_show(lexicon: LexiconOpt = None) -> None:
+    """Print the loaded term files' versions and one line per family (category, weight, terms)."""
+    from collections import defaultdict
+
+    from firebreak.detect.lexicon import load_lexicon
+
+    lex = load_lexicon(lexicon or None)
+    print(f"version {lex.version}")
+    fams: dict[str, list] = defaultdict(list)
+    for t in lex.terms:
+        fams[t.family].append(t)
+    for name, ts in fams.items():
+        t = ts[0]
+        amb = " ambiguous" if t.ambiguous else ""
+        print(f"{name}\t{t.category}\t{t.weight}{amb}\t{len(ts)} term(s)\t[{t.file}]")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to app."""
+    """Add ``detect`` and the ``lexicon`` group to app."""
+    app.add_typer(lexicon_app, name="lexicon")
+
+    @app.command("detect")
+    @friendly_errors
+    def detect(
+        snapshot: Annotated[Path, typer.Argument(help="Snapshot directory (or an ingest workdir).")],
+        out: Annotated[Path, typer.Option("--out", help="Output directory.")],
+        hashes: Annotated[Path | None, typer.Option("--hashes", help="Hash bank (file, folder, or saved bank).")] = None,
+        lexicon: LexiconOpt = None,
+    ) -> None:
+        """Per-account signals with evidence: writes signals.jsonl, signals.parquet, destinations.parquet."""
+        import json
+
+        import polars as pl
+        from rich.console import Console
+
+        from firebreak.detect.lexicon import load_lexicon
+        from firebreak.detect.signals import destinations, detect_signals
+        from firebreak.snapshot import load_snapshot
+
+        console = Console(stderr=True)
+        with console.status("reading snapshot"):
+            result = load_snapshot(snapshot)
+            snap = result.snapshot
+        quarantined = result.quarantine.height
+        lex = load_lexicon(lexicon or None)
+        bank = None
+        if hashes is not None:
+            from firebreak.detect.media import load_bank
+
+            with console.status("loading hash bank"):
+                bank = load_bank(hashes)
+        with console.status("detecting signals"):
+            ev = detect_signals(snap, bank=bank, lexicon=lex)
+            dests = destinations(snap)
+        out.mkdir(parents=True, exist_ok=True)
+        ev.write_parquet(out / "signals.parquet")
+        dests.write_parquet(out / "destinations.parquet")
+        per = ev.group_by("account", maintain_order=True).agg(
+            pl.struct("signal", "detail", "weight", "category", "source", "term", "ambiguous", "context").alias("evidence")
+        )
+        with open(out / "signals.jsonl", "w", encoding="utf-8") as fh:
+            for row in per.iter_rows(named=True):
+                fh.write(json.dumps({"account": row["account"], "evidence": row["evidence"]}, ensure_ascii=False) + "\n")
+        flagged = ev.filter(pl.col("weight") > 0).select(pl.col("account").n_unique()).item()
+        console.print(
+            f"{per.height} accounts with evidence ({flagged} with weight > 0), {ev.height} evidence rows, "
+            f"{dests.height} destinations; lexicon {lex.version}"
+            + (f"; {quarantined} rows quarantined" if quarantined else "")
+        )
+        print(out)

@@ -1,0 +1,584 @@
+"""The lexicon: versioned term files, loaded and validated, matched with Aho-Corasick.
+
+Terms are data (``firebreak/detect/terms/*.toml``, schema in ``codes.toml``'s
+header); operators add their own files with ``--lexicon PATH`` or the
+``FIREBREAK_LEXICON`` environment variable (files or directories, separated by
+``os.pathsep``) without touching code.
+
+Matching uses ``pyahocorasick`` automatons, built once per lexicon, over whole
+batches (texts joined into one string, one scan each):
+
+- **screen**: every normalised key against a cheap, offset-free normalisation of
+  the batch (:func:`~firebreak.detect.normalize.screen_batch`); only rows it
+  flags (usually a few percent) go through the exact passes below. Tests check
+  that screening never changes the result;
+- **raw**: each term as written (lower-cased) against the lower-cased text;
+- **normalised**: each term's normalised key (see :mod:`firebreak.detect.normalize`),
+  plus its no-space and one-space variants for multi-token terms, against the
+  normalised text; the offset map turns a hit back into the original span.
+
+A hit needs a word boundary at each end of the term that is a letter or digit
+(``cp`` never fires inside ``cpu``). A normalised hit that repeats a raw hit of the
+same family at the same original span is dropped; so a hit's ``form`` says
+whether the term was written plainly (``raw``) or only found after
+normalisation (``normalised``). Context rules (news, advocacy wording in the same
+text) multiply a hit's weight by their factor.
+
+:meth:`Lexicon.reference_match` is the brute-force reference (plain substring
+search over the same texts); tests check the automatons agree with it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from itertools import compress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from firebreak.detect.normalize import normalize, normalize_batch, normalize_text
+from firebreak.errors import LexiconError
+
+__all__ = ["CATEGORIES", "HIT_SCHEMA", "ContextRule", "Hit", "Lexicon", "Term", "load_lexicon", "normalize"]
+
+CATEGORIES = ("explicit_hashtag", "coded_term", "emoji_code", "menu_price", "offplatform_invite", "age_claim")
+BOUNDARIES = ("word", "start", "none")
+ENV_VAR = "FIREBREAK_LEXICON"
+_FAMILY_KEYS = {"name", "category", "weight", "ambiguous", "source", "context", "boundary", "terms"}
+_TERM_KEYS = {"text", "weight", "ambiguous", "source"}
+_CONTEXT_KEYS = {"name", "factor", "source", "patterns"}
+
+#: columns of :meth:`Lexicon.match_batch`'s frame.
+HIT_SCHEMA = pl.Schema(
+    {
+        "row": pl.Int64,
+        "term": pl.String,
+        "family": pl.String,
+        "category": pl.String,
+        "form": pl.String,
+        "start": pl.Int64,
+        "end": pl.Int64,
+        "weight": pl.Float64,
+        "ambiguous": pl.Boolean,
+        "source": pl.String,
+        "context": pl.String,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One lexicon term with its family's attributes (per-term overrides applied)."""
+
+    text: str
+    family: str
+    category: str
+    weight: float
+    ambiguous: bool
+    source: str
+    context: tuple[str, ...]
+    boundary: str
+    file: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    """Wording that lowers a hit in the same text by ``factor``."""
+
+    name: str
+    factor: float
+    source: str
+    patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One term found in one text. ``span`` is ``(start, end)``, end exclusive, in code points."""
+
+    term: str
+    family: str
+    category: str
+    form: str  # "raw" | "normalised"
+    span: tuple[int, int]
+    weight: float
+    ambiguous: bool
+    source: str = ""
+    context: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The CLI's JSON form: ``term, family, category, form, span, weight, ambiguous``."""
+        return {
+            "term": self.term,
+            "family": self.family,
+            "category": self.category,
+            "form": self.form,
+            "span": [self.span[0], self.span[1]],
+            "weight": self.weight,
+            "ambiguous": self.ambiguous,
+        }
+
+
+def _lower_same_length(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _as_list(texts: Sequence[str | None] | pl.Series) -> list[str]:
+    if isinstance(texts, pl.Series):
+        return texts.cast(pl.String).fill_null("").to_list()
+    texts = list(texts)
+    if None in texts:
+        texts = [t if t is not None else "" for t in texts]
+    return texts  # type: ignore[return-value]
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum()
+
+
+@dataclass
+class Lexicon:
+    """Terms and context rules, with their automatons (built on construction)."""
+
+    terms: list[Term]
+    contexts: list[ContextRule] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        import ahocorasick
+
+        self._raw = ahocorasick.Automaton()
+        self._norm = ahocorasick.Automaton()
+        raw_keys: dict[str, list[int]] = {}
+        norm_keys: dict[str, list[int]] = {}
+        self.norm_keys: list[str] = []
+        self._term_variants = [self._variants(t.text) for t in self.terms]
+        for i, t in enumerate(self.terms):
+            raw_keys.setdefault(t.text.lower(), []).append(i)
+            for key in self._term_variants[i]:
+                norm_keys.setdefault(key, []).append(i)
+        self._ctx_keys: dict[str, list[int]] = {}
+        for j, c in enumerate(self.contexts):
+            for p in c.patterns:
+                k = normalize_text(p)
+                if k:
+                    self._ctx_keys.setdefault(k, []).append(j)
+        for k, ids in raw_keys.items():
+            self._raw.add_word(k, (k, tuple(ids)))
+        for k, ids in norm_keys.items():
+            self._norm.add_word(k, (k, tuple(ids), ()))
+        for k, js in self._ctx_keys.items():
+            if k in norm_keys:
+                self._norm.add_word(k, (k, tuple(norm_keys[k]), tuple(js)))
+            else:
+                self._norm.add_word(k, (k, (), tuple(js)))
+        self._screen_terms = ahocorasick.Automaton()
+        self._screen_all = ahocorasick.Automaton()
+        for k in norm_keys:
+            self._screen_terms.add_word(k, len(k))
+            self._screen_all.add_word(k, len(k))
+        for k in self._ctx_keys:
+            self._screen_all.add_word(k, len(k))
+        for a in (self._screen_terms, self._screen_all):
+            if len(a):
+                a.make_automaton()
+        self.norm_keys = sorted(norm_keys)
+        self._norm_key_set = frozenset(norm_keys)
+        self.raw_keys = sorted(raw_keys)
+        if raw_keys:
+            self._raw.make_automaton()
+        if norm_keys or self._ctx_keys:
+            self._norm.make_automaton()
+        self._has_raw = bool(raw_keys)
+        self._has_norm = bool(norm_keys or self._ctx_keys)
+        self._families = {t.family for t in self.terms}
+
+    @staticmethod
+    def _variants(text: str) -> list[str]:
+        key = normalize_text(text)
+        if not key:
+            return []
+        out = [key]
+        if " " in key:
+            out.append(normalize_text(key.replace(" ", "")))
+        # multi-token emoji codes: also with a space between tokens ("🧀 🍕")
+        if "::" in key:
+            out.append(normalize_text(key.replace("::", ": :")))
+        return list(dict.fromkeys(k for k in out if k))
+
+    @property
+    def version(self) -> str:
+        """All loaded files' versions, ``file=version`` joined by ``;``."""
+        return ";".join(f"{k}={v}" for k, v in sorted(self.versions.items()))
+
+    def families(self) -> set[str]:
+        """Names of the term families."""
+        return set(self._families)
+
+    def known(self, text: str) -> bool:
+        """Whether ``text`` (a term or hashtag, any spelling) normalises to a known term key."""
+        key = normalize_text(text)
+        return bool(key) and key in self._norm_key_set
+
+    # ------------------------------------------------------------------ matching
+    def match(self, text: str) -> list[Hit]:
+        """Hits of every term in ``text`` (raw and normalised forms), sorted by span."""
+        return self.match_many([text])[0]
+
+    def match_many(self, texts: Sequence[str | None]) -> list[list[Hit]]:
+        """:meth:`match` for each text, batched (one normalisation, two automaton passes)."""
+        texts = [t if t is not None else "" for t in texts]
+        out: list[list[Hit]] = [[] for _ in range(len(texts))]
+        if not texts:
+            return out
+        for r, term, fam, cat, form, s, e, w, amb, src, ctx in self._finish_rows(*self._collect_screened(texts, self._screen_terms)):
+            out[r].append(Hit(term, fam, cat, form, (s, e), w, amb, src, ctx))
+        return out
+
+    def match_batch(self, texts: Sequence[str | None] | pl.Series) -> pl.DataFrame:
+        """All hits in a batch of texts as a frame (:data:`HIT_SCHEMA`), ``row`` = index in ``texts``.
+
+        Texts are processed in one concatenation: normalisation is vectorised
+        (:func:`~firebreak.detect.normalize.normalize_batch`) and each automaton
+        scans the whole batch once; only hits are handled in Python.
+        """
+        texts = _as_list(texts)
+        if not texts:
+            return pl.DataFrame(schema=HIT_SCHEMA)
+        return self._finish(*self._collect_screened(texts, self._screen_terms))
+
+    def candidates(self, texts: list[str], automaton: object | None = None) -> np.ndarray:
+        """Rows of ``texts`` that may hold a hit: the cheap screen
+        (:func:`~firebreak.detect.normalize.screen_batch`, no offsets) scanned once
+        with the normalised keys, plus rows with spaced-out letters. Pure-ASCII rows
+        take a byte-level path."""
+        from firebreak.detect.normalize import screen_batch
+
+        auto = self._screen_terms if automaton is None else automaton
+        n = len(texts)
+        if n == 0 or not len(auto):  # type: ignore[arg-type]
+            return np.zeros(0, dtype=np.int64)
+        isascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=n)
+        out = []
+        for mask in (isascii, ~isascii):
+            idx = np.flatnonzero(mask)
+            if not len(idx):
+                continue
+            sub = texts if len(idx) == n else list(compress(texts, mask.tolist()))
+            screen, seps, spaced = screen_batch(sub)
+            ends = np.fromiter((e for e, _ in auto.iter(screen)), dtype=np.int64)  # type: ignore[attr-defined]
+            rows = np.searchsorted(seps, ends) - 1 if len(ends) else ends
+            out.append(idx[np.unique(np.concatenate([rows, spaced]).astype(np.int64))])
+        return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
+
+    def _collect_screened(self, texts: list[str], automaton: object) -> tuple[list[tuple], dict[int, set[int]]]:
+        cand = self.candidates(texts, automaton)
+        if len(cand) == 0:
+            return [], {}
+        if len(cand) == len(texts):
+            return self._collect(texts)
+        back = cand.tolist()
+        rows, ctx = self._collect([texts[i] for i in back])
+        return [(back[r], *rest) for r, *rest in rows], {back[r]: v for r, v in ctx.items()}
+
+    def match_batch_with_context(self, texts: Sequence[str | None] | pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """:meth:`match_batch` plus every text's context wording: ``(hits, contexts)``
+        where ``contexts`` has columns ``row, context, factor`` (texts with no hit too)."""
+        texts = _as_list(texts)
+        schema = {"row": pl.Int64, "context": pl.String, "factor": pl.Float64}
+        if not texts:
+            return pl.DataFrame(schema=HIT_SCHEMA), pl.DataFrame(schema=schema)
+        rows, ctx_rows = self._collect_screened(texts, self._screen_all)
+        ctx = [(r, self.contexts[j].name, self.contexts[j].factor) for r, js in ctx_rows.items() for j in js]
+        return self._finish(rows, ctx_rows), pl.DataFrame(ctx, schema=schema, orient="row")
+
+    def _collect(self, texts: list[str]) -> tuple[list[tuple], dict[int, set[int]]]:
+        n = len(texts)
+        rows: list[tuple] = []
+        # normalised pass (also finds context wording)
+        nb = normalize_batch(texts)
+        ntext = nb.text
+        ctx_rows: dict[int, set[int]] = {}
+        norm_hits: list[tuple[int, int, int, tuple[int, ...]]] = []
+        if self._has_norm:
+            rstart = nb.row_start
+            for end, (key, ids, ctx) in self._norm.iter(ntext):
+                s = end - len(key) + 1
+                e = end + 1
+                if ctx:
+                    r = int(np.searchsorted(rstart, s, side="right")) - 1
+                    if self._bounded(ntext, s, e, "word"):
+                        ctx_rows.setdefault(r, set()).update(ctx)
+                if ids:
+                    norm_hits.append((s, e, 0, ids))
+            if norm_hits:
+                starts = np.fromiter((h[0] for h in norm_hits), dtype=np.int64, count=len(norm_hits))
+                hrows = np.searchsorted(rstart, starts, side="right") - 1
+                for (s, e, _, ids), r in zip(norm_hits, hrows.tolist(), strict=True):
+                    for i in ids:
+                        t = self.terms[i]
+                        if not self._bounded(ntext, s, e, t.boundary):
+                            continue
+                        rows.append((r, i, "normalised", int(nb.starts[s]), int(nb.ends[e - 1])))
+        # raw pass
+        if self._has_raw:
+            raw = "\n".join(texts)
+            low = _lower_same_length(raw)
+            lens = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n)
+            rstart = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(lens, out=rstart[1:])
+            found = [(end - len(key) + 1, end + 1, ids) for end, (key, ids) in self._raw.iter(low)]
+            if found:
+                hrows = np.searchsorted(rstart, np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found)), side="right") - 1
+                for (s, e, ids), r in zip(found, hrows.tolist(), strict=True):
+                    for i in ids:
+                        if self._bounded(raw, s, e, self.terms[i].boundary):
+                            off = int(rstart[r])
+                            rows.append((r, i, "raw", s - off, e - off))
+        return rows, ctx_rows
+
+    @staticmethod
+    def _bounded(text: str, s: int, e: int, boundary: str) -> bool:
+        if boundary == "none":
+            return True
+        if s > 0 and _is_word(text[s]) and _is_word(text[s - 1]):
+            return False
+        if boundary == "start":
+            return True
+        return not (e < len(text) and _is_word(text[e - 1]) and _is_word(text[e]))
+
+    def _finish(self, rows: list[tuple], ctx_rows: dict[int, set[int]]) -> pl.DataFrame:
+        return pl.DataFrame(self._finish_rows(rows, ctx_rows), schema=HIT_SCHEMA, orient="row")
+
+    def _finish_rows(self, rows: list[tuple], ctx_rows: dict[int, set[int]]) -> list[tuple]:
+        """De-duplicate occurrences and apply context; rows of :data:`HIT_SCHEMA` sorted by
+        (row, start, end, term). Hits are few, so this is plain Python."""
+        if not rows:
+            return []
+        seen_raw: set[tuple[int, str, int, int]] = set()
+        seen_norm: set[tuple[int, str, int, int]] = set()
+        kept = []
+        # raw first so a normalised hit repeating it is dropped
+        rows.sort(key=lambda x: (x[0], x[2] != "raw", x[3], x[4], x[1]))
+        for r, i, form, s, e in rows:
+            t = self.terms[i]
+            fam_key = (r, t.family, s, e)
+            if form == "raw":
+                if (r, t.text, s, e) in seen_raw:
+                    continue
+                seen_raw.add((r, t.text, s, e))
+                seen_norm.add(fam_key)
+            else:
+                if fam_key in seen_norm:
+                    continue
+                seen_norm.add(fam_key)
+            kept.append((r, t, form, s, e))
+        # a hit inside a longer hit of the same family ("menu" in "menu in bio") adds nothing
+        spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        for r, t, _, s, e in kept:
+            spans.setdefault((r, t.family), []).append((s, e))
+        out = []
+        for r, t, form, s, e in kept:
+            if any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2 in spans[(r, t.family)]):
+                continue
+            weight, ctx_name = t.weight, None
+            for j in sorted(ctx_rows.get(r, ())):
+                c = self.contexts[j]
+                if c.name in t.context and t.weight * c.factor < weight:
+                    weight, ctx_name = t.weight * c.factor, c.name
+            out.append((r, t.text, t.family, t.category, form, s, e, round(weight, 6), t.ambiguous, t.source, ctx_name))
+        out.sort(key=lambda x: (x[0], x[5], x[6], x[1]))
+        return out
+
+    # ------------------------------------------------------------------ reference
+    def reference_match(self, text: str) -> set[tuple[str, str, int, int]]:
+        """Brute-force reference: ``(term, form, start, end)`` for every term occurrence,
+        by plain ``str.find`` over the lower-cased and the normalised text, same boundary
+        rules, before de-duplication. The automatons must agree with it."""
+        out: set[tuple[str, str, int, int]] = set()
+        low = _lower_same_length(text)
+        nz = normalize(text)
+        for t, variants in zip(self.terms, self._term_variants, strict=True):
+            key = t.text.lower()
+            k = low.find(key)
+            while k >= 0:
+                if self._bounded(text, k, k + len(key), t.boundary):
+                    out.add((t.text, "raw", k, k + len(key)))
+                k = low.find(key, k + 1)
+            for v in variants:
+                k = nz.text.find(v)
+                while k >= 0:
+                    if self._bounded(nz.text, k, k + len(v), t.boundary):
+                        out.add((t.text, "normalised", *nz.span(k, k + len(v))))
+                    k = nz.text.find(v, k + 1)
+        return out
+
+    def occurrences(self, texts: Sequence[str]) -> set[tuple[int, str, str, int, int]]:
+        """Every ``(row, term, form, start, end)`` the automatons find, before
+        de-duplication (for agreement tests with :meth:`reference_match`)."""
+        rows, _ = self._collect(list(texts))
+        return {(r, self.terms[i].text, form, s, e) for r, i, form, s, e in rows}
+
+
+# ---------------------------------------------------------------------- loading
+def _packaged_files() -> list[Path]:
+    root = resources.files("firebreak.detect.terms")
+    return sorted((Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+
+
+def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            files = sorted(path.glob("*.toml"))
+            if not files:
+                raise LexiconError(f"lexicon directory {path} holds no *.toml term files")
+            out.extend(files)
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise LexiconError(f"lexicon path {path} does not exist")
+    return out
+
+
+def _num(v: object, where: str, lo: float, hi: float, lo_open: bool) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise LexiconError(f"{where}: must be a number, got {v!r}")
+    if (v <= lo if lo_open else v < lo) or v > hi:
+        raise LexiconError(f"{where}: {v!r} is out of range ({'(' if lo_open else '['}{lo}, {hi}])")
+    return float(v)
+
+
+def _str(v: object, where: str) -> str:
+    if not isinstance(v, str) or not v.strip():
+        raise LexiconError(f"{where}: must be a non-empty string, got {v!r}")
+    return v
+
+
+def _parse_file(path: Path) -> tuple[str, list[dict], list[dict]]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LexiconError(f"lexicon file {path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"lexicon file {path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise LexiconError(f"lexicon file {path}: cannot read ({exc.strerror})") from None
+    unknown = set(data) - {"version", "family", "context"}
+    if unknown:
+        raise LexiconError(f"lexicon file {path}: unknown top-level key(s) {sorted(unknown)}")
+    version = _str(data.get("version"), f"lexicon file {path}: 'version'")
+    fams, ctxs = data.get("family", []), data.get("context", [])
+    if not isinstance(fams, list) or not isinstance(ctxs, list):
+        raise LexiconError(f"lexicon file {path}: 'family' and 'context' must be arrays of tables ([[family]])")
+    return version, fams, ctxs
+
+
+def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None, *, packaged: bool = True) -> Lexicon:
+    """Load the packaged term files, then operator files, into a :class:`Lexicon`.
+
+    ``paths``: a file or directory (its ``*.toml``), or a list of them; ``None``
+    means only the packaged files plus whatever ``FIREBREAK_LEXICON`` names.
+    ``packaged=False`` skips the packaged files. Raises :class:`LexiconError`
+    (one line, naming the file and family) on any malformed file.
+    """
+    files = _packaged_files() if packaged else []
+    env = os.environ.get(ENV_VAR, "")
+    if env.strip():
+        files += _expand(p for p in env.split(os.pathsep) if p.strip())
+    if paths is not None:
+        if isinstance(paths, str | os.PathLike):
+            paths = [paths]
+        files += _expand(paths)
+    if not files:
+        raise LexiconError("no lexicon files to load")
+    versions: dict[str, str] = {}
+    raw_fams: list[tuple[Path, int, dict]] = []
+    contexts: dict[str, ContextRule] = {}
+    for path in files:
+        version, fams, ctxs = _parse_file(path)
+        versions[path.name] = version
+        for k, c in enumerate(ctxs):
+            where = f"lexicon file {path}: context #{k + 1}"
+            if not isinstance(c, dict):
+                raise LexiconError(f"{where}: must be a table")
+            unknown = set(c) - _CONTEXT_KEYS
+            if unknown:
+                raise LexiconError(f"{where}: unknown key(s) {sorted(unknown)}")
+            name = _str(c.get("name"), f"{where}: 'name'")
+            pats = c.get("patterns")
+            if not isinstance(pats, list) or not pats:
+                raise LexiconError(f"{where} ({name}): 'patterns' must be a non-empty list of strings")
+            rule = ContextRule(
+                name,
+                _num(c.get("factor"), f"{where} ({name}): 'factor'", 0.0, 1.0, False),
+                _str(c.get("source"), f"{where} ({name}): 'source'"),
+                tuple(_str(p, f"{where} ({name}): pattern") for p in pats),
+            )
+            if name in contexts:  # a later file extends a rule's patterns
+                old = contexts[name]
+                rule = ContextRule(name, min(old.factor, rule.factor), old.source, old.patterns + rule.patterns)
+            contexts[name] = rule
+        raw_fams.extend((path, k, f) for k, f in enumerate(fams))
+    terms: list[Term] = []
+    names: dict[str, Path] = {}
+    for path, k, f in raw_fams:
+        where = f"lexicon file {path}: family #{k + 1}"
+        if not isinstance(f, dict):
+            raise LexiconError(f"{where}: must be a table")
+        name = _str(f.get("name"), f"{where}: 'name'")
+        where = f"lexicon file {path}: family {name!r}"
+        unknown = set(f) - _FAMILY_KEYS
+        if unknown:
+            raise LexiconError(f"{where}: unknown key(s) {sorted(unknown)}")
+        if name in names:
+            raise LexiconError(f"{where}: duplicate family name (already in {names[name]})")
+        names[name] = path
+        category = f.get("category")
+        if category not in CATEGORIES:
+            raise LexiconError(f"{where}: 'category' must be one of {', '.join(CATEGORIES)}, got {category!r}")
+        weight = _num(f.get("weight"), f"{where}: 'weight'", 0.0, 1.0, True)
+        ambiguous = f.get("ambiguous", False)
+        if not isinstance(ambiguous, bool):
+            raise LexiconError(f"{where}: 'ambiguous' must be true or false")
+        source = _str(f.get("source"), f"{where}: 'source'")
+        boundary = f.get("boundary", "word")
+        if boundary not in BOUNDARIES:
+            raise LexiconError(f"{where}: 'boundary' must be one of {', '.join(BOUNDARIES)}, got {boundary!r}")
+        ctx = f.get("context", list(contexts))
+        if not isinstance(ctx, list) or any(c not in contexts for c in ctx):
+            raise LexiconError(f"{where}: 'context' must list defined context rules ({', '.join(contexts) or 'none defined'}), got {ctx!r}")
+        items = f.get("terms")
+        if not isinstance(items, list) or not items:
+            raise LexiconError(f"{where}: 'terms' must be a non-empty list")
+        for j, item in enumerate(items):
+            tw, ta, ts = weight, ambiguous, source
+            if isinstance(item, dict):
+                unknown = set(item) - _TERM_KEYS
+                if unknown:
+                    raise LexiconError(f"{where}: term #{j + 1}: unknown key(s) {sorted(unknown)}")
+                text = _str(item.get("text"), f"{where}: term #{j + 1}: 'text'")
+                if "weight" in item:
+                    tw = _num(item["weight"], f"{where}: term {text!r}: 'weight'", 0.0, 1.0, True)
+                if "ambiguous" in item:
+                    ta = item["ambiguous"]
+                    if not isinstance(ta, bool):
+                        raise LexiconError(f"{where}: term {text!r}: 'ambiguous' must be true or false")
+                if "source" in item:
+                    ts = _str(item["source"], f"{where}: term {text!r}: 'source'")
+            else:
+                text = _str(item, f"{where}: term #{j + 1}")
+            if "\n" in text:
+                raise LexiconError(f"{where}: term {text!r} spans lines")
+            if not normalize_text(text):
+                raise LexiconError(f"{where}: term {text!r} normalises to nothing (only punctuation or invisible characters)")
+            terms.append(Term(text, name, category, tw, ta, ts, tuple(ctx), boundary, path.name))
+    return Lexicon(terms, list(contexts.values()), versions)

@@ -1,0 +1,535 @@
+"""Text normalisation before matching, vectorised over whole batches, with offset maps.
+
+A seller writes ``p3d0`` or ``Ρ.Е.Ɗ.Ο`` (Greek, Cyrillic and Latin mixed) or
+``p\u200bedo`` to slip past a word list. Both the lexicon's terms and every
+text are put through the same pipeline, so that all those spellings meet the
+term's normalised key. The pipeline, in order:
+
+1. **Per character** (one lookup table ``F``, built once, lazily):
+   Unicode compatibility decomposition (NFKD: the compatibility half of NFKC,
+   so fullwidth, mathematical and circled letters become plain ones), full case
+   folding, combining marks dropped (accents, variation selectors, keycaps),
+   format characters dropped (zero-width space/joiners, bidi controls, soft
+   hyphen, tag characters) and a few invisible letters (Hangul fillers, braille
+   blank); skin-tone modifiers dropped; **homoglyphs folded** to their ASCII
+   look-alike from the Unicode confusables data shipped by the
+   ``confusable_homoglyphs`` library (``Ρ``, ``р``, ``𝗉`` -> ``p``); regional
+   indicator symbols to their letter; **emoji** to ``:name:`` tokens from the
+   ``emoji`` library's names (letters and digits only: ``🧀`` -> ``:cheesewedge:``);
+   **leetspeak digits** to letters (:data:`LEET_DIGITS`); whitespace to a space;
+   punctuation and symbols deleted (joining ``p.e.d.o``, ``c*p``, ``#tag``),
+   except ``:`` (emoji-token delimiter) and the leet symbols ``@ $ ! |``.
+2. **Leet symbols** (:data:`LEET_SYMBOLS`) between two letters or digits become
+   letters (``p!zza`` -> ``pizza``); anywhere else they are deleted (``@user``).
+3. **Runs** of one repeated ASCII letter, digit or space collapse to one
+   (``peeedooo`` -> ``pedo``); spaces are stripped at both ends.
+4. **Spaced letters** join: a run of two or more single-character tokens loses its
+   spaces (``p e d o`` -> ``pedo``); step 3 then runs again.
+
+The normalised text is a matching key, not for display. Every normalised
+character keeps the span ``[start, end)`` of the original characters it came
+from (code-point indices into the original string; a kept character's span also
+covers invisible characters deleted right after it, such as a variation
+selector), so a hit in the normalised text is reported at its original place.
+The whole batch is processed as NumPy arrays of code points (one concatenation,
+no per-character Python).
+
+:func:`screen_batch` is the cheap first pass for large batches: steps 1-3 only,
+no offsets, ASCII rows through ``bytes.translate``; every normalised key of a row
+is a substring of its screen text (step 4 aside, whose rows it lists), so only
+rows the screen flags need :func:`normalize_batch`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+#: leetspeak digits (always mapped; pure numbers become letter strings, harmless in a matching key).
+LEET_DIGITS: dict[str, str] = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
+#: leetspeak symbols, mapped only between two letters/digits (``p!zza``), else deleted.
+LEET_SYMBOLS: dict[str, str] = {"@": "a", "$": "s", "!": "i", "|": "i"}
+#: characters kept by step 1 although they are punctuation.
+KEPT_PUNCT = ":"
+_SPACE = 0x20
+_MAXCP = 0x110000
+#: invisible characters that Unicode classes as letters or symbols.
+_INVISIBLE = "\u115f\u1160\u3164\uffa0\u2800\u180e"
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """One normalised text: ``text`` and, per character, the original ``[start, end)``."""
+
+    text: str
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """Original span of normalised characters ``i .. j-1`` (``j > i``)."""
+        return int(self.starts[i]), int(self.ends[j - 1])
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedBatch:
+    """A normalised batch: texts joined by ``"\\n"`` in ``text``.
+
+    ``row_start[r]`` is where row ``r`` begins in ``text`` (its end is
+    ``row_start[r+1] - 1``); ``starts``/``ends`` give each character's original
+    span *within its own row*; a separator's span is ``(0, 0)``.
+    """
+
+    text: str
+    row_start: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+    def row(self, r: int) -> Normalized:
+        """Row ``r`` as a :class:`Normalized`."""
+        a, b = int(self.row_start[r]), int(self.row_start[r + 1]) - 1
+        return Normalized(self.text[a:b], self.starts[a:b], self.ends[a:b])
+
+    def rows(self) -> list[str]:
+        """The normalised texts, one per input row."""
+        return self.text.split("\n")
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    length: np.ndarray  # int8 per code point: how many output chars
+    first: np.ndarray  # uint32 per code point: first output char
+    extra_start: np.ndarray  # int32 per code point: where its 2nd.. chars start in extra
+    extra: np.ndarray  # uint32 flat
+    alnum: np.ndarray  # bool per code point (str.isalnum)
+    leet_sym: np.ndarray  # uint32 per code point: letter for a leet symbol, else 0
+    collapsible: np.ndarray  # bool per code point
+    attach: np.ndarray  # bool per code point: deleted invisible characters (join the span before them)
+    length_sep: np.ndarray  # ``length`` but NUL kept (the screen's row separator)
+    ascii_table: bytes  # bytes.translate table for ASCII code points (all map to 0 or 1 char)
+    ascii_delete: bytes  # ASCII code points step 1 deletes
+    fmap: dict[int, str]  # the same per-character map, for reference implementations
+
+
+def _confusable_fold() -> dict[str, str]:
+    """Non-ASCII character -> its one ASCII letter/digit look-alike, from the confusables data."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    fold: dict[str, str] = {}
+    for ch, glyphs in confusables_data.items():
+        if len(ch) != 1 or ch.isascii():
+            continue
+        cands = {g["c"].casefold() for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()}
+        if len(cands) == 1:
+            fold[ch] = cands.pop()
+    return fold
+
+
+def _emoji_names() -> dict[str, str]:
+    """Single-code-point emoji -> ``:name:`` token (letters and digits of its English name)."""
+    import emoji
+
+    out: dict[str, str] = {}
+    for seq, data in emoji.EMOJI_DATA.items():
+        base = seq.replace("\ufe0f", "")
+        if len(base) != 1:
+            continue
+        name = "".join(c for c in data["en"].casefold() if c.isascii() and c.isalnum())
+        out.setdefault(base, f":{name}:")
+    return out
+
+
+def _ascii_char(c: str) -> str:
+    if c.isspace():
+        return " "
+    if c in LEET_DIGITS:
+        return LEET_DIGITS[c]
+    if c in LEET_SYMBOLS or c in KEPT_PUNCT:
+        return c
+    cat = unicodedata.category(c)
+    if cat[0] in "PSCMZ":
+        return ""
+    return c.casefold()
+
+
+@lru_cache(maxsize=1)
+def tables() -> _Tables:
+    """Build the per-character tables once (about half a second, then cached)."""
+    fold = _confusable_fold()
+    emojis = _emoji_names()
+
+    def f(c: str) -> str:
+        if c in fold and unicodedata.category(c)[0] == "L":  # "ℹ" is a letter first, an emoji second
+            return _ascii_char(fold[c])
+        if c in emojis:
+            return emojis[c]
+        if c.isascii():
+            return _ascii_char(c)
+        if c in _INVISIBLE or 0x1F3FB <= ord(c) <= 0x1F3FF:
+            return ""
+        if 0x1F1E6 <= ord(c) <= 0x1F1FF:  # regional indicator A..Z
+            return chr(ord("a") + ord(c) - 0x1F1E6)
+        if c.isspace():
+            return " "
+        if c in fold:  # look-alike first: "˛" decomposes to a space, but looks like "i"
+            return _ascii_char(fold[c])
+        out = []
+        for d in unicodedata.normalize("NFKD", c).casefold():
+            if d.isascii():
+                out.append(_ascii_char(d))
+                continue
+            cat = unicodedata.category(d)
+            if cat == "Mc" and d in fold:  # spacing marks that look like letters (Telugu "ం" ~ "o")
+                out.append(_ascii_char(fold[d]))
+                continue
+            if cat[0] in "MC" or d in _INVISIBLE:
+                continue
+            if d in fold:
+                out.append(_ascii_char(fold[d]))
+            elif d.isspace():
+                out.append(" ")
+            elif cat[0] in "PSZ" and d not in emojis:
+                continue
+            else:
+                out.append(emojis.get(d, d))
+        return "".join(out)
+
+    fmap: dict[int, str] = {}
+    ranges = [range(0, 0x40000), range(0xE0000, 0xE0200)]
+    for rng in ranges:
+        for cp in rng:
+            c = chr(cp)
+            if 0xD800 <= cp <= 0xDFFF:
+                continue
+            if cp >= 0x80 and unicodedata.category(c) == "Cn":
+                continue
+            v = f(c)
+            if v != c:
+                fmap[cp] = v
+    # close the map under itself so normalising twice changes nothing
+    for _ in range(3):
+        changed = False
+        for cp, v in fmap.items():
+            w = "".join(fmap.get(ord(ch), ch) for ch in v)
+            if w != v:
+                fmap[cp], changed = w, True
+        if not changed:
+            break
+
+    length = np.ones(_MAXCP, dtype=np.int8)
+    first = np.arange(_MAXCP, dtype=np.uint32)
+    extra_start = np.zeros(_MAXCP, dtype=np.int32)
+    extra: list[int] = []
+    for cp, v in fmap.items():
+        length[cp] = len(v)
+        if v:
+            first[cp] = ord(v[0])
+        if len(v) > 1:
+            extra_start[cp] = len(extra)
+            extra.extend(ord(ch) for ch in v[1:])
+    alnum = np.zeros(_MAXCP, dtype=bool)
+    for cp in range(0x40000):
+        if not 0xD800 <= cp <= 0xDFFF and chr(cp).isalnum():
+            alnum[cp] = True
+    leet_sym = np.zeros(_MAXCP, dtype=np.uint32)
+    for k, v in LEET_SYMBOLS.items():
+        leet_sym[ord(k)] = ord(v)
+    collapsible = np.zeros(_MAXCP, dtype=bool)
+    for ch in "abcdefghijklmnopqrstuvwxyz0123456789 ":
+        collapsible[ord(ch)] = True
+    attach = np.zeros(_MAXCP, dtype=bool)
+    for cp, v in fmap.items():
+        if v == "" and (unicodedata.category(chr(cp))[0] in "MC" or chr(cp) in _INVISIBLE or 0x1F3FB <= cp <= 0x1F3FF) and cp >= 0x80:
+            attach[cp] = True
+    trans = bytearray(range(256))
+    delete = bytearray()
+    for cp in range(128):
+        v = fmap.get(cp, chr(cp))
+        if v == "":
+            delete.append(cp)
+        else:
+            trans[cp] = ord(v)
+    length_sep = length.copy()
+    length_sep[0] = 1
+    return _Tables(
+        length, first, extra_start, np.asarray(extra, dtype=np.uint32), alnum, leet_sym, collapsible, attach, length_sep,
+        bytes(trans), bytes(delete), fmap,
+    )
+
+
+def _expand(a: np.ndarray, L: np.ndarray, t: _Tables, with_src: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """Step 1's table applied to code points ``a`` (``L`` = output lengths): the output
+    code points, and (``with_src``) each output's input index."""
+    out = np.repeat(t.first[a], L)
+    src = np.repeat(np.arange(len(a), dtype=np.int64), L) if with_src else None
+    multi = np.flatnonzero(L > 1)
+    if len(multi):
+        counts = L[multi].astype(np.int64) - 1
+        ends = np.cumsum(L, dtype=np.int64)
+        starts = ends[multi] - L[multi]  # output position of each multi's first char
+        pos = np.repeat(starts + 1, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+        base = np.repeat(t.extra_start[a[multi]].astype(np.int64), counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        out[pos] = t.extra[base + within]
+    return out, src
+
+
+def _compact(keep: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(a[keep] for a in arrays)
+
+
+def _collapse(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, coll: np.ndarray):
+    """Collapse runs of one collapsible character within a row; the kept one spans the run."""
+    n = len(cps)
+    if n < 2:
+        return cps, row, st, en
+    dup = np.zeros(n, dtype=bool)
+    dup[1:] = (cps[1:] == cps[:-1]) & (row[1:] == row[:-1]) & coll[cps[1:]]
+    if not dup.any():
+        return cps, row, st, en
+    keep = ~dup
+    # run end: the original end of the last duplicate of each kept char
+    idx = np.flatnonzero(keep)
+    last = np.empty(len(idx), dtype=np.int64)
+    last[:-1] = idx[1:] - 1
+    last[-1] = n - 1
+    return cps[idx], row[idx], st[idx], en[last]
+
+
+def _strip(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray):
+    """Drop spaces at the start and end of each row (runs are already single)."""
+    n = len(cps)
+    if n == 0:
+        return cps, row, st, en
+    sp = cps == _SPACE
+    edge = np.zeros(n, dtype=bool)
+    edge[0] = True
+    edge[1:] = row[1:] != row[:-1]
+    edge_end = np.zeros(n, dtype=bool)
+    edge_end[-1] = True
+    edge_end[:-1] = row[1:] != row[:-1]
+    bad = sp & (edge | edge_end)
+    if not bad.any():
+        return cps, row, st, en
+    return _compact(~bad, cps, row, st, en)
+
+
+def normalize_batch(texts: list[str]) -> NormalizedBatch:
+    """Normalise ``texts`` (a list of str; ``None`` counts as ``""``) as one batch.
+
+    Returns the normalised rows joined by ``"\\n"`` with each character's original
+    span; see the module docstring for the pipeline.
+    """
+    t = tables()
+    texts = [x if x is not None else "" for x in texts]
+    nrows = len(texts)
+    lens = np.fromiter((len(x) for x in texts), dtype=np.int64, count=nrows)
+    joined = "".join(texts)
+    a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    row = np.repeat(np.arange(nrows, dtype=np.int64), lens)
+    rowstart_in = np.zeros(nrows + 1, dtype=np.int64)
+    np.cumsum(lens, out=rowstart_in[1:])
+    pos = np.arange(len(a), dtype=np.int64) - rowstart_in[row]
+
+    # step 1: per-character table (with expansions for multi-character outputs)
+    L = t.length[a]
+    cps, src_opt = _expand(a, L, t, with_src=True)
+    src: np.ndarray = src_opt if src_opt is not None else np.zeros(0, dtype=np.int64)
+    row_o = row[src]
+    st = pos[src]
+    # a kept character's span runs over the invisible characters deleted right after it
+    att = t.attach[a]
+    if att.any():
+        n_in = len(a)
+        nxt = np.where(~att, np.arange(n_in, dtype=np.int64), n_in)
+        nxt = np.minimum.accumulate(nxt[::-1])[::-1]
+        nxt_after = np.append(nxt[1:], n_in)[src]
+        row_end = rowstart_in[row_o + 1]
+        en = np.minimum(nxt_after, row_end) - rowstart_in[row_o]
+    else:
+        en = st + 1
+
+    # step 2: leet symbols between two alphanumerics become letters, else deleted
+    sym = np.flatnonzero(t.leet_sym[cps] > 0)
+    if len(sym):
+        n = len(cps)
+        prev_ok = (sym > 0) & t.alnum[cps[np.maximum(sym - 1, 0)]] & (row_o[np.maximum(sym - 1, 0)] == row_o[sym])
+        nxt = np.minimum(sym + 1, n - 1)
+        next_ok = (sym < n - 1) & t.alnum[cps[nxt]] & (row_o[nxt] == row_o[sym])
+        conv = sym[prev_ok & next_ok]
+        cps = cps.copy()
+        cps[conv] = t.leet_sym[cps[conv]]
+        drop = sym[~(prev_ok & next_ok)]
+        if len(drop):
+            keep = np.ones(n, dtype=bool)
+            keep[drop] = False
+            cps, row_o, st, en = _compact(keep, cps, row_o, st, en)
+
+    # step 3: collapse runs (letters, digits, spaces) and strip row ends
+    cps, row_o, st, en = _collapse(cps, row_o, st, en, t.collapsible)
+    cps, row_o, st, en = _strip(cps, row_o, st, en)
+
+    # step 4: join runs of single-character tokens, then collapse again
+    n = len(cps)
+    if n >= 3:
+        left_sp = np.ones(n, dtype=bool)
+        left_sp[1:] = (cps[:-1] == _SPACE) | (row_o[:-1] != row_o[1:])
+        right_sp = np.ones(n, dtype=bool)
+        right_sp[:-1] = (cps[1:] == _SPACE) | (row_o[1:] != row_o[:-1])
+        single = t.alnum[cps] & left_sp & right_sp
+        sp = np.flatnonzero(cps[1:-1] == _SPACE) + 1
+        join = sp[single[sp - 1] & single[sp + 1]]
+        if len(join):
+            keep = np.ones(n, dtype=bool)
+            keep[join] = False
+            cps, row_o, st, en = _compact(keep, cps, row_o, st, en)
+            cps, row_o, st, en = _collapse(cps, row_o, st, en, t.collapsible)
+
+    # assemble rows joined by "\n"
+    counts = np.bincount(row_o, minlength=nrows) if len(row_o) else np.zeros(nrows, dtype=np.int64)
+    row_start = np.zeros(nrows + 1, dtype=np.int64)
+    np.cumsum(counts + 1, out=row_start[1:])
+    row_start[1:] -= 0
+    total = int(row_start[-1]) - 1 if nrows else 0
+    final = np.full(max(total, 0), 10, dtype=np.uint32)
+    fst = np.zeros(max(total, 0), dtype=np.int64)
+    fen = np.zeros(max(total, 0), dtype=np.int64)
+    if len(cps):
+        rank = np.arange(len(cps), dtype=np.int64) - (np.cumsum(counts) - counts)[row_o]
+        dest = row_start[row_o] + rank
+        final[dest] = cps
+        fst[dest] = st
+        fen[dest] = en
+    text = final.tobytes().decode("utf-32-le") if total > 0 else ""
+    return NormalizedBatch(text, row_start, fst, fen)
+
+
+def normalize(text: str) -> Normalized:
+    """Normalise one text; ``.text`` is the matching key, ``.starts``/``.ends`` the offset map."""
+    return normalize_batch([text]).row(0)
+
+
+def normalize_text(text: str) -> str:
+    """Just the normalised string of ``text``."""
+    return normalize(text).text
+
+
+_SEP = 0  # row separator inside screening arrays (texts' own NULs are replaced first)
+
+
+def _screen_codes(c: np.ndarray, t: _Tables) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 2-3 without offsets on code array ``c`` (rows separated by 0):
+    returns (screen codes, positions where step 4 would join spaced letters)."""
+    small = c.dtype == np.uint8
+    alnum = t.alnum[:256] if small else t.alnum
+    leet = t.leet_sym[:256].astype(np.uint8) if small else t.leet_sym
+    coll = t.collapsible[:256] if small else t.collapsible
+    n = len(c)
+    sym = np.flatnonzero(leet[c])
+    if len(sym):
+        prev = c[np.maximum(sym - 1, 0)]
+        nxt = c[np.minimum(sym + 1, n - 1)]
+        ok = (sym > 0) & (sym < n - 1) & alnum[prev] & alnum[nxt]
+        c = c.copy()
+        c[sym[ok]] = leet[c[sym[ok]]].astype(c.dtype)
+        if (~ok).any():
+            keep = np.ones(n, dtype=bool)
+            keep[sym[~ok]] = False
+            c = c[keep]
+            n = len(c)
+    if n > 1:
+        dup = np.empty(n, dtype=bool)
+        dup[0] = False
+        np.equal(c[1:], c[:-1], out=dup[1:])
+        dup &= coll[c]
+        if dup.any():
+            c = c[~dup]
+            n = len(c)
+    # two single-character tokens side by side ("x y"): step 4 would join them
+    return c, _spaced_pairs(c, n)
+
+
+@lru_cache(maxsize=1)
+def _byte_luts() -> tuple[bytes, bytes, bytes]:
+    """``bytes.translate`` tables for the ASCII screen: leet-symbol letter (else 0),
+    collapsible (1/0), alphanumeric (1/0)."""
+    t = tables()
+    leet = bytes(int(t.leet_sym[i]) for i in range(256))
+    coll = bytes(int(t.collapsible[i]) for i in range(256))
+    alnum = bytes(int(t.alnum[i]) for i in range(256))
+    return leet, coll, alnum
+
+
+def _screen_ascii(b: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_screen_codes` for ASCII bytes, with table lookups done by ``bytes.translate``."""
+    leet_t, coll_t, alnum_t = _byte_luts()
+    c = np.frombuffer(b, dtype=np.uint8)
+    n = len(c)
+    if any(ch in b for ch in (b"@", b"$", b"!", b"|")):
+        lv = np.frombuffer(b.translate(leet_t), dtype=np.uint8)
+        sym = np.flatnonzero(lv)
+        al = np.frombuffer(alnum_t, dtype=np.uint8).astype(bool)
+        prev = c[np.maximum(sym - 1, 0)]
+        nxt = c[np.minimum(sym + 1, n - 1)]
+        ok = (sym > 0) & (sym < n - 1) & al[prev] & al[nxt]
+        c = c.copy()
+        c[sym[ok]] = lv[sym[ok]]
+        if (~ok).any():
+            keep = np.ones(n, dtype=bool)
+            keep[sym[~ok]] = False
+            c = c[keep]
+            n = len(c)
+        b = c.tobytes()
+    if n > 1:
+        dup = np.frombuffer(b.translate(coll_t), dtype=np.bool_).copy()
+        dup[0] = False
+        dup[1:] &= c[1:] == c[:-1]
+        if dup.any():
+            c = c[~dup]
+            n = len(c)
+    return c, _spaced_pairs(c, n)
+
+
+def _spaced_pairs(c: np.ndarray, n: int) -> np.ndarray:
+    """Positions of spaces between two single-character tokens (``x y``), by whole-array
+    comparisons (a single-character token has a space or separator on both sides)."""
+    if n < 5:
+        return np.zeros(0, dtype=np.int64)
+    gap = (c == _SPACE) | (c == _SEP)
+    single = gap[:-2] & gap[2:]  # single[i]: position i+1 is flanked by gaps
+    pair = single[:-2] & single[2:] & (c[2:-2] == _SPACE)  # tokens at i+1 and i+3, space at i+2
+    cand = np.flatnonzero(pair) + 2
+    if len(cand):
+        al = tables().alnum
+        cand = cand[al[c[cand - 1]] & al[c[cand + 1]]]
+    return cand
+
+
+def screen_batch(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
+    """A cheap superset screen for a batch: returns ``(screen, seps, spaced_rows)``.
+
+    ``screen`` is the texts after steps 1-3 (no offsets, no stripping, no step 4),
+    each row between two NUL characters; every key the exact pipeline finds in a
+    row also occurs (as a plain substring) in that row's screen text, except where
+    step 4 joins spaced letters: those rows are listed in ``spaced_rows``. Row
+    ``r`` lies between ``seps[r]`` and ``seps[r + 1]``.
+    """
+    t = tables()
+    joined = "\x00" + "\x00".join(texts) + "\x00"
+    if joined.count("\x00") != len(texts) + 1:
+        joined = "\x00" + "\x00".join(x.replace("\x00", " ") for x in texts) + "\x00"
+    if joined.isascii():
+        codes, spaced_pos = _screen_ascii(joined.encode("ascii").translate(t.ascii_table, t.ascii_delete.replace(b"\x00", b"")))
+    else:
+        a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        out = _expand(a, t.length_sep[a], t)[0]
+        if len(out) and int(out.max()) < 128:  # step 1 made it ASCII (emoji names, accents, homoglyphs)
+            codes, spaced_pos = _screen_ascii(out.astype(np.uint8).tobytes())
+        else:
+            codes, spaced_pos = _screen_codes(out, t)
+    seps = np.flatnonzero(codes == _SEP)
+    spaced_rows = np.unique(np.searchsorted(seps, spaced_pos) - 1) if len(spaced_pos) else np.zeros(0, dtype=np.int64)
+    screen = codes.tobytes().decode("ascii" if codes.dtype == np.uint8 else "utf-32-le")
+    return screen, seps, spaced_rows
