@@ -102,7 +102,8 @@ def lexicon_evidence(snapshot: Snapshot, lexicon: Lexicon) -> pl.DataFrame:
         ],
         how="diagonal_relaxed",
     ).join(allowed, on=["term", "context"])
-    best = cand.sort("factor").unique("_h", keep="first").select("_h", ctx2="context", f2="factor")
+    # ties between contexts of equal factor are broken by a fixed order, never by the join's
+    best = cand.sort(["factor", "context"], descending=[False, True]).unique("_h", keep="first").select("_h", ctx2="context", f2="factor")
     hits = (
         hits.join(best, on="_h", how="left")
         .with_columns(
