@@ -131,3 +131,27 @@ def test_cli_records_every_refusal_with_its_reason(toy, tmp_path):
     assert counts == doc["blocked"]
     refused = dec.filter(pl.col("surface") == "recommendations").get_column("account")
     assert set(refused.to_list()) <= set(labels.filter(pl.col("role") != "benign").get_column("account").to_list())
+
+
+def test_cli_holds_back_accounts_the_store_has_under_review(toy, tmp_path):
+    from firebreak.snapshot import write_snapshot
+    from firebreak.store import open_store
+
+    snap, labels, _ = toy
+    snap_dir = tmp_path / "snap"
+    write_snapshot(snap, snap_dir)
+    labels.write_ndjson(snap_dir / "labels.jsonl")
+    benign = labels.filter(pl.col("role") == "benign").get_column("account").to_list()
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with open_store(url) as store:
+        for account in benign:
+            store.set_enforcement(account, "under_review", actor="test", reason="reviewer queue")
+    args = ["audit", str(snap_dir), "--out", str(tmp_path / "a"), "--steps", "2", "--k", "5", "--accounts", "3",
+            "--recall-users", "30", "--probe-terms", "5"]
+    without = CliRunner().invoke(app, args)
+    held = CliRunner().invoke(app, [*args[:3], str(tmp_path / "b"), *args[4:], "--db", url])
+    assert without.exit_code == 0 and held.exit_code == 0, held.output
+    blocked_without = json.loads((tmp_path / "a" / "audit.json").read_text())["blocked"]
+    blocked_held = json.loads((tmp_path / "b" / "audit.json").read_text())["blocked"]
+    assert blocked_without.get("under_review", 0) == 0
+    assert blocked_held["under_review"] > 0

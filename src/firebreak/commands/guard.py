@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         under_review: Path | None = typer.Option(
             None, "--under-review", help="File of account ids under review (one per line), held back by the guard."
         ),
+        db: str | None = typer.Option(
+            None, "--db", help="Store URL: accounts whose enforcement state is under_review are held back too."
+        ),
         risk_threshold: float = typer.Option(0.5, "--risk-threshold", help="Risk at which the guard blocks an account."),
         recall_users: int = typer.Option(2000, "--recall-users", help="Benign users sampled for recall@k."),
         probe_terms: int = typer.Option(60, "--probe-terms", help="Coded terms probed in search (each in 8 spellings)."),
@@ -55,6 +58,11 @@ def register(app: typer.Typer) -> None:
             if not under_review.exists():
                 raise FirebreakError(f"{under_review}: under-review file not found")
             review = [line.strip() for line in under_review.read_text().splitlines() if line.strip()]
+        if db is not None:
+            from firebreak.store import open_store, resolve_db_url
+
+            with open_store(resolve_db_url(db, None)) as store:
+                review += store.enforcements(state="under_review").get_column("account").to_list()
         with console.status("reading the snapshot"):
             snap = load_snapshot(snapshot).snapshot
         if results is None:
