@@ -1,0 +1,92 @@
+"""Risk propagation over the graph: personalised PageRank as sparse matrix-vector products.
+
+The transition matrix is degree-normalised (each account spreads its mass
+evenly over its out-edges); mass that reaches an account with no out-edges
+returns to the seed distribution, so the total mass is conserved exactly
+(up to float rounding) at every iteration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True, slots=True)
+class PropagationResult:
+    """Scores (summing to 1), iterations run, and the final L1 change."""
+
+    scores: np.ndarray
+    iterations: int
+    delta: float
+
+
+def transition_transpose(adjacency: sp.spmatrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """``(P^T, dangling)`` where ``P = D^-1 A`` is row-stochastic; ``dangling`` marks rows with no out-weight.
+
+    ``P^T`` is returned in CSR so one iteration is a single CSR SpMV.
+    """
+    a = sp.csr_matrix(adjacency, dtype=np.float64)
+    out = np.asarray(a.sum(axis=1)).ravel()
+    dangling = out <= 0
+    inv = np.zeros_like(out)
+    inv[~dangling] = 1.0 / out[~dangling]
+    # scale row i by inv[i] without building a diagonal matrix
+    scaled = a.copy()
+    scaled.data *= np.repeat(inv, np.diff(a.indptr))
+    return scaled.T.tocsr(), dangling
+
+
+def personalized_pagerank(
+    adjacency: sp.spmatrix | tuple[sp.csr_matrix, np.ndarray],
+    seeds: np.ndarray,
+    *,
+    alpha: float = 0.85,
+    tol: float = 1e-9,
+    max_iter: int = 100,
+) -> PropagationResult:
+    """Personalised PageRank of ``seeds`` (non-negative weights per account) over ``adjacency``.
+
+    ``adjacency`` is a square sparse matrix (row = source) or a precomputed
+    :func:`transition_transpose` pair. Returns a probability vector: the
+    stationary visit rate of a walk that follows edges with probability
+    ``alpha`` and restarts at the seeds otherwise. Raises ``ValueError`` for
+    seeds without positive mass.
+    """
+    pt, dangling = adjacency if isinstance(adjacency, tuple) else transition_transpose(adjacency)
+    seeds = np.asarray(seeds, dtype=np.float64)
+    total = seeds.sum()
+    if seeds.shape != (pt.shape[0],) or total <= 0 or np.any(seeds < 0):
+        raise ValueError("seeds must be a non-negative vector with positive mass, one entry per account")
+    restart = seeds / total
+    dangling_idx = np.flatnonzero(dangling)
+    n = pt.shape[0]
+    # alpha folded into the matrix once, so an iteration is one fused SpMV-accumulate plus an axpy
+    scaled = sp.csr_matrix((pt.data * alpha, pt.indices, pt.indptr), shape=pt.shape)
+    x = restart.copy()
+    y = np.empty_like(x)
+    diff = np.empty_like(x)
+    delta = np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        lost = x[dangling_idx].sum()
+        np.multiply(restart, alpha * lost + (1.0 - alpha), out=y)
+        _spmv_add(scaled, x, y, n)
+        np.subtract(y, x, out=diff)
+        delta = float(np.abs(diff, out=diff).sum())
+        x, y = y, x
+        if delta < tol:
+            break
+    return PropagationResult(scores=x, iterations=it, delta=delta)
+
+
+def _spmv_add(matrix: sp.csr_matrix, x: np.ndarray, out: np.ndarray, n: int) -> None:
+    """``out += matrix @ x`` without allocating (SciPy's own CSR kernel; plain ``@`` if it is unavailable)."""
+    try:
+        from scipy.sparse._sparsetools import csr_matvec
+    except ImportError:  # pragma: no cover - older/newer SciPy layouts
+        out += matrix @ x
+        return
+    csr_matvec(n, matrix.shape[1], matrix.indptr, matrix.indices, matrix.data, x, out)

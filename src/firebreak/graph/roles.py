@@ -1,0 +1,304 @@
+"""Seller and buyer scoring: alternating, degree-normalised label propagation on the follow graph.
+
+The researchers' method, as arithmetic over the whole platform. Each account
+collects **units** of evidence; two units make a role, so no single weak cue
+(one follow, one ambiguous term, a burst of reports) is ever enough alone.
+
+* **Buyer units**: sellers followed, credited only in proportion to what else
+  the account follows: its share of seller follows is compared with the share
+  among accounts that follow about as many accounts (log2 degree bins), so a
+  bot that follows thousands earns nothing for the sellers among them, while an
+  ordinary account's one seller follow counts one unit; sellers messaged (1.5
+  each); other interactions with sellers (0.5, same proportion test);
+  coded-term searches (detector weights), ambiguous or newly discovered terms
+  searched (0.5 each). At least one unit must come from a relationship (following
+  or messaging a seller): looking and searching alone is what journalists and
+  advocates do.
+* **Seller units**: the account's own content (detector weights, capped;
+  ambiguous hits and reports never above half a unit each), its **audience**
+  (how far the share of buyers among its followers exceeds the platform's rate,
+  up to an audience "mostly of buyers", and how unlikely that count is by
+  chance; an ordinary audience counts *against* its own words, which is what
+  clears journalists quoting hashtags), an off-platform destination mostly used
+  by other sellers, a disabled seller's audience inherited (ban evasion), and a
+  tie bonus for following sellers while having a buyer audience. Content must be
+  corroborated (audience, destination, evasion or a media hash match).
+
+Sellers and buyers define each other, so the updates alternate (each a few
+sparse matrix-vector products) until the roles stop changing. Audiences count
+only buyers **anchored** on sellers that have evidence of their own, never
+buyers of sellers found by audience alone: propagation is two hops deep, so a
+benign clique cannot talk itself into a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.stats import poisson
+
+from firebreak.graph.csr import Graph
+
+
+@dataclass(frozen=True, slots=True)
+class RoleParams:
+    """Knobs of the role scoring (defaults are policy, not fitted to any simulator)."""
+
+    units_to_flag: float = 2.0  # units needed for a role
+    content_cap: float = 3.0  # own-content units are capped here
+    ambiguous_cap: float = 0.5  # ambiguous hits alone can never flag
+    report_cap: float = 0.5  # reports alone can never flag
+    audience_min_buyers: float = 3.0  # followers a content-found seller needs to serve as the reference audience
+    audience_reference_quantile: float = 0.25  # reference audience: this quantile of content-found sellers' buyer shares
+    audience_reference_min: float = 0.5  # full audience credit never below "mostly buyers"
+    audience_half: float = 1.0  # an audience this far (in log-enrichment) toward the typical seller's earns full credit
+    audience_significance: float = 6.0  # -log10 p of the buyer-follower count at which the audience earns full credit
+    audience_prior: float = 3.0  # pseudo-followers shrinking an audience share toward the platform rate
+    audience_max: float = 2.0  # units for an audience like a typical content-found seller's
+    audience_floor: float = -2.0  # most an ordinary audience can count against an account
+    rate_prior_edges: float = 2000.0  # pseudo-edges shrinking a degree bin's seller-follow rate to the overall rate
+    enrichment_zero: float = 3.0  # seller share of an account's follows at most this times chance earns nothing
+    enrichment_full: float = 6.0  # ... and full credit from this many times chance
+    message_unit: float = 1.5  # per distinct seller messaged
+    message_cap: float = 2.0
+    interaction_unit: float = 0.5  # per distinct seller viewed / liked / commented on
+    interaction_cap: float = 1.0
+    search_cap: float = 1.5
+    weak_search_unit: float = 0.5  # per distinct ambiguous (or newly discovered) term searched; buyer side only
+    weak_search_cap: float = 1.0
+    tie_units: float = 1.0  # seller units for following/messaging sellers when the audience is buyers too
+    anchor_units: float = 1.0  # sellers with this much evidence of their own anchor buyers (audiences never chain)
+    relationship_min: float = 1.0  # a buyer needs at least this many units from following or messaging sellers
+    destination_units: float = 2.0  # sharing a destination mostly used by sellers
+    destination_seller_share: float = 0.5
+    destination_max_sharers: int = 200  # destinations shared more widely are not specific
+    evasion_units: float = 2.0  # for a follower-set jaccard of evasion_jaccard_full or more with a disabled seller
+    evasion_jaccard_zero: float = 0.15
+    evasion_jaccard_full: float = 0.35
+    max_iter: int = 12
+    audience_discredits_only_content: bool = True  # negative audience units never exceed the account's own-content units
+    corroboration_min: float = 0.5  # audience units that corroborate own content (else a destination, evasion or media match must)
+    soft_audience: bool = True  # count partial buyers (fractions of a buyer) in audiences
+
+
+@dataclass(slots=True)
+class AccountSignals:
+    """Per-account detector evidence condensed into units (dense arrays of length n)."""
+
+    content: np.ndarray
+    ambiguous: np.ndarray
+    search: np.ndarray
+    reports: np.ndarray
+    destination: np.ndarray  # dense destination code per account, -1 when none
+    evasion: np.ndarray = field(default_factory=lambda: np.zeros(0))  # units inherited from disabled sellers
+    media: np.ndarray = field(default_factory=lambda: np.zeros(0))  # hash-bank matches on the account's media
+    weak_search: np.ndarray = field(default_factory=lambda: np.zeros(0))  # distinct ambiguous or newly found terms searched
+
+    @classmethod
+    def zeros(cls, n: int) -> AccountSignals:
+        """No signal at all for ``n`` accounts."""
+        z = np.zeros(n)
+        return cls(z.copy(), z.copy(), z.copy(), z.copy(), np.full(n, -1, dtype=np.int64), z.copy(), z.copy(), z.copy())
+
+
+@dataclass(slots=True)
+class RoleScores:
+    """Result of :func:`score_roles`: units per account and per component, and the roles."""
+
+    seller: np.ndarray  # bool
+    buyer: np.ndarray  # bool
+    seller_units: np.ndarray
+    buyer_units: np.ndarray
+    components: dict[str, np.ndarray]
+    iterations: int
+    rates: dict[str, float]
+
+    def risk(self) -> np.ndarray:
+        """Risk in [0, 1]: a logistic of the stronger role's units, 0.5 exactly at the flag threshold."""
+        units = np.maximum(self.seller_units, self.buyer_units)
+        return 1.0 / (1.0 + np.exp(-2.0 * (units - 2.0)))
+
+
+def _poisson_credit(k: np.ndarray, expected: np.ndarray, full_at: float) -> np.ndarray:
+    """Credit in [0, 1] per account: -log10 P(X >= k | Poisson(expected)) / full_at, clipped."""
+    credit = np.zeros_like(k, dtype=np.float64)
+    pos = k > 0
+    if pos.any():
+        p = poisson.sf(np.ceil(k[pos]) - 1, np.maximum(expected[pos], 1e-12))
+        credit[pos] = np.clip(-np.log10(np.maximum(p, 1e-300)) / full_at, 0.0, 1.0)
+    return credit
+
+
+def _binned_rate(k: np.ndarray, d: np.ndarray, reference: np.ndarray, prior_edges: float) -> np.ndarray:
+    """Per account, the seller share of the edges of ``reference`` accounts with a similar degree (log2 bins).
+
+    A bot following thousands of accounts is compared with other accounts that
+    follow thousands; an ordinary account with ordinary ones. Sparse bins are
+    shrunk toward the overall rate with ``prior_edges`` pseudo-edges.
+    """
+    bins = np.floor(np.log2(d + 1.0)).astype(np.int64)
+    nb = int(bins.max(initial=0)) + 1
+    ks = np.bincount(bins[reference], weights=k[reference], minlength=nb)
+    ds = np.bincount(bins[reference], weights=d[reference], minlength=nb)
+    overall = max(ks.sum() / max(ds.sum(), 1.0), 1e-6)
+    rate = (ks + prior_edges * overall) / (ds + prior_edges)
+    return np.maximum(rate[bins], 1e-6)
+
+
+def _enrichment_gate(k: np.ndarray, d: np.ndarray, rate: np.ndarray | float, zero: float, full: float) -> np.ndarray:
+    """0 when the share ``k / d`` is at most ``zero`` times ``rate``, 1 from ``full`` times, log-linear between."""
+    share = np.divide(k, d, out=np.zeros_like(k, dtype=np.float64), where=d > 0)
+    ratio = np.log(np.maximum(share, 1e-300) / rate)
+    return np.clip((ratio - np.log(zero)) / (np.log(full) - np.log(zero)), 0.0, 1.0)
+
+
+def _distinct_targets(matrix: sp.csr_matrix) -> np.ndarray:
+    return np.diff(matrix.indptr).astype(np.float64)
+
+
+def destination_units(destination: np.ndarray, seller: np.ndarray, p: RoleParams) -> np.ndarray:
+    """Units for sharing an off-platform destination that is mostly used by *other* sellers."""
+    units = np.zeros(destination.shape[0])
+    has = destination >= 0
+    if not has.any():
+        return units
+    codes = destination[has]
+    size = np.bincount(codes)
+    sellers_at = np.bincount(codes, weights=seller[has].astype(np.float64), minlength=size.shape[0])
+    others = size[codes] - 1
+    other_sellers = sellers_at[codes] - seller[has]
+    share = np.divide(other_sellers, others, out=np.zeros_like(other_sellers, dtype=np.float64), where=others > 0)
+    ok = (other_sellers >= 1) & (share >= p.destination_seller_share) & (size[codes] <= p.destination_max_sharers)
+    units[np.flatnonzero(has)[ok]] = p.destination_units
+    return units
+
+
+def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None = None) -> RoleScores:
+    """Seller and buyer roles for every account of ``graph`` from detector ``signals``.
+
+    Returns a :class:`RoleScores`; ``components`` holds each evidence family's
+    units per account (for evidence text), ``rates`` the platform rates used.
+    """
+    p = params or RoleParams()
+    n = graph.n
+    follows, followers = graph.follows, graph.followers
+    out_deg = graph.out_degree.astype(np.float64)
+    in_deg = graph.in_degree.astype(np.float64)
+    msgs = graph.messages
+    inter = graph.interactions
+    inter_deg = _distinct_targets(inter)
+    evasion = signals.evasion if signals.evasion.shape[0] == n else np.zeros(n)
+
+    content = np.minimum(signals.content, p.content_cap)
+    ambiguous = np.minimum(signals.ambiguous, p.ambiguous_cap)
+    reports = np.minimum(signals.reports, p.report_cap)
+    weak = signals.weak_search if signals.weak_search.shape[0] == n else np.zeros(n)
+    search = np.minimum(signals.search + np.minimum(weak * p.weak_search_unit, p.weak_search_cap), p.search_cap)
+    media = signals.media if signals.media.shape[0] == n else np.zeros(n)
+    own = content + ambiguous + reports + np.minimum(media, p.content_cap)
+    seller = (own + evasion) >= p.units_to_flag
+    content_sellers = seller.copy()
+    anchor = seller.copy()
+    buyer = np.zeros(n, dtype=bool)
+    bool_msgs = msgs.astype(bool) if msgs.nnz else None
+    bool_inter = inter.astype(bool) if inter.nnz else None
+
+    def buyer_side(sellers: np.ndarray, reference: np.ndarray) -> dict[str, np.ndarray]:
+        """Buyer units of every account toward ``sellers`` (rates measured on ``reference`` accounts)."""
+        hard = sellers.astype(np.float64)
+        k = follows @ hard
+        null_rate = _binned_rate(k, out_deg, reference, p.rate_prior_edges)
+        follow_units = k * _enrichment_gate(k, out_deg, null_rate, p.enrichment_zero, p.enrichment_full)
+        msg_sellers = bool_msgs @ hard if bool_msgs is not None else np.zeros(n)
+        message_units = np.minimum(msg_sellers * p.message_unit, p.message_cap)
+        int_sellers = (bool_inter @ hard) - msg_sellers if bool_inter is not None else np.zeros(n)
+        int_rate = _binned_rate(int_sellers, inter_deg, reference, p.rate_prior_edges)
+        int_credit = _enrichment_gate(int_sellers, inter_deg, int_rate, p.enrichment_zero, p.enrichment_full)
+        interaction_units = np.minimum(int_sellers * int_credit * p.interaction_unit, p.interaction_cap)
+        return {
+            "units": follow_units + message_units + interaction_units + search,
+            "relationship": follow_units + message_units,
+            "follows_sellers": follow_units,
+            "sellers_followed": k,
+            "follow_null_rate": null_rate,
+            "messages_sellers": message_units,
+            "sellers_messaged": msg_sellers,
+            "interacts_sellers": interaction_units,
+            "sellers_interacted": int_sellers,
+        }
+
+    comp: dict[str, np.ndarray] = {}
+    rates: dict[str, float] = {}
+    it = 0
+    for it in range(1, p.max_iter + 1):
+        reference = ~buyer & ~seller
+        # --- buyers anchored on sellers that have evidence of their own (never on audience alone)
+        anchored = buyer_side(anchor, reference)
+        units_a = np.where(seller, 0.0, anchored["units"])
+        # a seller's own contribution to its followers' buyer units is not its audience (leave-one-out)
+        per_seller = np.divide(anchored["follows_sellers"], anchored["sellers_followed"], out=np.zeros(n), where=anchored["sellers_followed"] > 0)
+        loo = units_a - per_seller - np.minimum(anchored["messages_sellers"], p.message_unit)
+        b = np.clip(units_a / p.units_to_flag, 0.0, 1.0)
+        b_loo = np.clip(loo / p.units_to_flag, 0.0, 1.0)
+        if not p.soft_audience:
+            b, b_loo = (b >= 1.0).astype(np.float64), (b_loo >= 1.0).astype(np.float64)
+        c = np.where(anchor, followers @ b_loo, followers @ b)
+        others = ~seller
+        base = max(c[others].sum() / max(in_deg[others].sum(), 1.0), 1e-6)
+        share = (c + p.audience_prior * base) / (in_deg + p.audience_prior)
+        ref_pool = content_sellers & (in_deg >= p.audience_min_buyers)
+        typical = float(np.quantile(share[ref_pool], p.audience_reference_quantile)) if ref_pool.sum() >= 3 else min(1.0, base * 10.0)
+        typical = max(typical, p.audience_reference_min, base * 2.0)
+        enrich = np.log(share / base) / np.log(typical / base)
+        significance = _poisson_credit(c, in_deg * base, p.audience_significance)
+        positive = np.minimum(np.minimum(enrich / p.audience_half, 1.0), significance)
+        audience_units = np.where(enrich > 0, positive, np.maximum(enrich, p.audience_floor / p.audience_max)) * p.audience_max
+        dest_units = destination_units(signals.destination, seller, p)
+        # following sellers binds an account to the network; with an audience of buyers that is a seller's profile
+        tie = np.where(audience_units > 0, np.minimum(anchored["relationship"] / p.units_to_flag, 1.0) * p.tie_units, 0.0)
+        evidence = own + dest_units + evasion
+        # an ordinary audience discredits an account's own words, not a destination or audience it shares with sellers
+        against = np.maximum(np.minimum(audience_units, 0.0), -own) if p.audience_discredits_only_content else np.minimum(audience_units, 0.0)
+        seller_units = evidence + np.maximum(audience_units, 0.0) + against + tie
+        corroborated = (audience_units >= p.corroboration_min) | (dest_units > 0) | (evasion > 0) | (media > 0)
+        new_seller = (seller_units >= p.units_to_flag) & corroborated
+        new_anchor = new_seller & (evidence >= p.anchor_units)
+        # --- every buyer, toward every seller
+        full = buyer_side(new_seller, ~buyer & ~new_seller)
+        new_buyer = (full["units"] >= p.units_to_flag) & (full["relationship"] >= p.relationship_min) & ~new_seller
+        comp = {
+            "content": content,
+            "ambiguous": ambiguous,
+            "reports": reports,
+            "media": media,
+            "audience": audience_units,
+            "buyer_followers": c,
+            "destination": dest_units,
+            "evasion": evasion,
+            "tie": tie,
+            "search": search,
+            "weak_search": weak,
+            **{k: v for k, v in full.items() if k not in ("units", "relationship")},
+        }
+        buyer_units = full["units"]
+        rates = {
+            "seller_rate": float(new_seller.mean()) if n else 0.0,
+            "follow_null_rate": float(np.median(full["follow_null_rate"][out_deg > 0])) if (out_deg > 0).any() else 0.0,
+            "buyer_follower_rate": base,
+            "typical_seller_audience": typical,
+        }
+        stable = np.array_equal(new_seller, seller) and np.array_equal(new_buyer, buyer) and np.array_equal(new_anchor, anchor)
+        seller, buyer, anchor = new_seller, new_buyer, new_anchor
+        if stable:
+            break
+    return RoleScores(
+        seller=seller,
+        buyer=buyer,
+        seller_units=seller_units,
+        buyer_units=np.where(seller, 0.0, buyer_units),
+        components=comp,
+        iterations=it,
+        rates=rates,
+    )
