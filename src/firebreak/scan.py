@@ -402,7 +402,7 @@ def _terms(det: pl.DataFrame, scores: pl.DataFrame, discovered: pl.DataFrame) ->
     frames = []
     if "term" in det.columns and det.height:
         known = (
-            det.filter(pl.col("term").is_not_null() & ~pl.col("signal").str.starts_with("media"))
+            det.filter(pl.col("term").is_not_null() & pl.col("signal").str.contains(r"^(lexicon|search):"))
             .join(flagged, on="account")
             .group_by("term")
             .agg(pl.col("account").n_unique().alias("accounts"), pl.col("network").drop_nulls().n_unique().alias("nets"))
@@ -414,7 +414,8 @@ def _terms(det: pl.DataFrame, scores: pl.DataFrame, discovered: pl.DataFrame) ->
             )
         )
         frames.append(known)
-    frames.append(discovered)
+    # a discovered spelling of a lexicon term is already counted under the lexicon's own term
+    frames.append(discovered.filter(~pl.col("known")))
     out = pl.concat([f.select(list(schema)).cast(schema) for f in frames], how="vertical")
     return out.sort(["known", "accounts", "term"], descending=[True, True, False]).unique("term", keep="first", maintain_order=True)
 

@@ -6,7 +6,7 @@ term is a hashtag or search token that
 
 - appears in a post or bio of a *flagged* account that also carries a known
   lexicon term (co-occurrence), or
-- is searched by an account that also searches a known term.
+- is searched by a flagged account that also searches a known term.
 
 Candidates are ranked by **lift**: the share of those "seed" accounts using the
 term over the share of all accounts on the platform using it. Terms need a
@@ -81,7 +81,7 @@ def discover_terms(
     seeds = pl.concat(
         [
             co.filter((pl.col("kind") != "search") & pl.col("account").is_in(flagged.implode())),
-            co.filter(pl.col("kind") == "search"),
+            co.filter((pl.col("kind") == "search") & pl.col("account").is_in(flagged.implode())),
         ]
     )
     n_all = max(use.select(pl.col("account").n_unique()).item(), 1)

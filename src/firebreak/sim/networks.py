@@ -143,6 +143,9 @@ def plant_networks(w: World) -> None:
         kb = np.minimum(kb, len(choosable[k]))
         src = np.repeat(buyers, kb)
         cross = rng.random(len(src)) < cfg.buyer_cross_network
+        # a buyer's first seller is in its own network: the network a buyer is labelled with is
+        # one it is bound to by a follow (the spec's definition), whatever else it follows
+        cross[np.cumsum(kb) - kb] = False
         dst = _weighted_choice(rng, choosable[k], choose_w[k], len(src))
         dst[cross] = _weighted_choice(rng, all_choosable, all_w, int(cross.sum()))
         # recreated: part of each predecessor's audience (from any network) follows its successor
