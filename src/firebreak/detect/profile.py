@@ -163,26 +163,38 @@ def destinations(snapshot: Snapshot) -> pl.DataFrame:
     )
 
 
+def _evidence(frame: pl.DataFrame, signal: str, detail: pl.Expr, weight: pl.Expr | float, category: str,
+              source: str, term: pl.Expr | str, ambiguous: bool) -> pl.DataFrame:
+    """``frame`` (one row per account) as evidence rows of :data:`EVIDENCE_SCHEMA`."""
+    return frame.select(
+        "account",
+        signal=pl.lit(signal),
+        detail=detail,
+        weight=weight if isinstance(weight, pl.Expr) else pl.lit(weight),
+        category=pl.lit(category),
+        source=pl.lit(source),
+        term=term if isinstance(term, pl.Expr) else pl.lit(term),
+        ambiguous=pl.lit(ambiguous),
+        context=pl.lit(None, pl.String),
+    )
+
+
 def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl.DataFrame:
     """Evidence rows (:data:`EVIDENCE_SCHEMA`) for off-platform destinations, price lists,
     coded ages and stated minor ages next to selling wording. ``dests`` reuses a
     :func:`destinations` frame."""
     dests = destinations(snapshot) if dests is None else dests
-    off = (
+    off = _evidence(
         dests.filter(pl.col("kind").is_in(list(DEST_WEIGHT)))
         .group_by("account", "destination", "kind", maintain_order=True)
-        .agg(pl.col("source").unique().sort().str.join(","))
-        .select(
-            "account",
-            signal=pl.lit("profile:offplatform"),
-            detail=pl.format("{} destination {} (in {})", "kind", "destination", "source"),
-            weight=pl.col("kind").replace_strict(DEST_WEIGHT, return_dtype=pl.Float64),
-            category=pl.lit("offplatform_invite"),
-            source=pl.lit("public-findings 3.2-3.3: cross-site links, Mega hashtags, chat-group identifiers (WSJ 2023; NBC 2023; SIO 2023)"),
-            term=pl.col("destination"),
-            ambiguous=pl.lit(True),
-            context=pl.lit(None, pl.String),
-        )
+        .agg(pl.col("source").unique().sort().str.join(",")),
+        "profile:offplatform",
+        pl.format("{} destination {} (in {})", "kind", "destination", "source"),
+        pl.col("kind").replace_strict(DEST_WEIGHT, return_dtype=pl.Float64),
+        "offplatform_invite",
+        "public-findings 3.2-3.3: cross-site links, Mega hashtags, chat-group identifiers (WSJ 2023; NBC 2023; SIO 2023)",
+        pl.col("destination"),
+        ambiguous=True,
     )
     _, texts = _surfaces(snapshot)
     t = texts.with_columns(
@@ -196,41 +208,36 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
             [pl.col("text").str.contains(p) for p, kind in AGE_PATTERNS if kind == "coded"] + [pl.col("text").str.contains(REVERSED_AGE)]
         ),
     )
-    prices = t.filter(pl.col("n_prices") >= 2).group_by("account", maintain_order=True).agg(pl.len().alias("n"), pl.col("source").unique().sort().str.join(","))
-    prices = prices.select(
-        "account",
-        signal=pl.lit("profile:menu_price"),
-        detail=pl.format("price list ({} text(s) with 2+ currency amounts, in {})", "n", "source"),
-        weight=pl.lit(0.2),
-        category=pl.lit("menu_price"),
-        source=pl.lit("WSJ June 2023: menus and price lists; caution: shops, restaurants, creators (public-findings 3.6)"),
-        term=pl.lit("price list"),
-        ambiguous=pl.lit(True),
-        context=pl.lit(None, pl.String),
+    prices = _evidence(
+        t.filter(pl.col("n_prices") >= 2).group_by("account", maintain_order=True).agg(pl.len().alias("n"), pl.col("source").unique().sort().str.join(",")),
+        "profile:menu_price",
+        pl.format("price list ({} text(s) with 2+ currency amounts, in {})", "n", "source"),
+        0.2,
+        "menu_price",
+        "WSJ June 2023: menus and price lists; caution: shops, restaurants, creators (public-findings 3.6)",
+        "price list",
+        ambiguous=True,
     )
     minors = t.filter(pl.col("age").is_not_null() & (pl.col("age") < 18))
-    selling = minors.filter(pl.col("selling")).group_by("account", maintain_order=True).agg(pl.col("age").min(), pl.col("source").unique().sort().str.join(","))
-    selling = selling.select(
-        "account",
-        signal=pl.lit("profile:minor_selling"),
-        detail=pl.format("stated age {} next to selling wording (in {})", "age", "source"),
-        weight=pl.lit(0.5),
-        category=pl.lit("age_claim"),
-        source=pl.lit("WSJ June 2023 (via blinkscoop): sellers state a minor's age, also in code ('on chapter 14', '31' + reverse arrow)"),
-        term=pl.format("age {}", "age"),
-        ambiguous=pl.lit(False),
-        context=pl.lit(None, pl.String),
+    youngest = (pl.col("age").min(), pl.col("source").unique().sort().str.join(","))
+    selling = _evidence(
+        minors.filter(pl.col("selling")).group_by("account", maintain_order=True).agg(*youngest),
+        "profile:minor_selling",
+        pl.format("stated age {} next to selling wording (in {})", "age", "source"),
+        0.5,
+        "age_claim",
+        "WSJ June 2023 (via blinkscoop): sellers state a minor's age, also in code ('on chapter 14', '31' + reverse arrow)",
+        pl.format("age {}", "age"),
+        ambiguous=False,
     )
-    coded = minors.filter(pl.col("coded_age") & ~pl.col("selling")).group_by("account", maintain_order=True).agg(pl.col("age").min(), pl.col("source").unique().sort().str.join(","))
-    coded = coded.select(
-        "account",
-        signal=pl.lit("profile:age_code"),
-        detail=pl.format("age {} written in code (in {})", "age", "source"),
-        weight=pl.lit(0.2),
-        category=pl.lit("age_claim"),
-        source=pl.lit("WSJ June 2023 (via blinkscoop): 'on chapter 14', '31' + reverse arrow"),
-        term=pl.format("age {}", "age"),
-        ambiguous=pl.lit(True),
-        context=pl.lit(None, pl.String),
+    coded = _evidence(
+        minors.filter(pl.col("coded_age") & ~pl.col("selling")).group_by("account", maintain_order=True).agg(*youngest),
+        "profile:age_code",
+        pl.format("age {} written in code (in {})", "age", "source"),
+        0.2,
+        "age_claim",
+        "WSJ June 2023 (via blinkscoop): 'on chapter 14', '31' + reverse arrow",
+        pl.format("age {}", "age"),
+        ambiguous=True,
     )
     return pl.concat([off, prices, selling, coded], how="vertical_relaxed").cast(dict(EVIDENCE_SCHEMA))
