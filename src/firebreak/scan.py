@@ -132,11 +132,24 @@ def graph_evidence(graph: Graph, roles: RoleScores, reports: ReportSignal, evasi
         {"k": c["sellers_interacted"]},
     )
     add(
-        (c["weak_search"] > 0) & roles.buyer,
+        (c["weak_search"] > 0) & roles.buyer & (c["reporting"] == 0),
         "graph:weak_search",
         pl.format("searched {} ambiguous or newly discovered coded terms (counted only beside ties to sellers)", pl.col("k").cast(pl.Int64)),
         np.minimum(c["weak_search"] * 0.5, 1.0),
         {"k": c["weak_search"]},
+    )
+    add(
+        (c["reporting"] > 0) & ((c["sellers_followed"] + c["sellers_interacted"] + c["sellers_messaged"]) > 0),
+        "graph:reporting_context",
+        pl.lit("quotes coded terms only in news or advocacy wording: its views of sellers and its searches are not counted (follows and messages are)"),
+        np.zeros(n),
+    )
+    add(
+        (c["peers"] > 0) & ((c["peers"] >= 0.25) | flagged),
+        "graph:seller_peers",
+        pl.format("followed by {} sellers that have evidence of their own, among {} followers (chance: {})", pl.col("k").cast(pl.Int64), pl.col("d"), pl.col("e").round(2)),
+        c["peers"],
+        {"k": c["seller_followers"], "d": in_deg, "e": c["peer_expected"]},
     )
     audience_mask = (c["audience"] != 0) & ((np.abs(c["audience"]) >= 0.25) | flagged) & ((c["content"] + c["ambiguous"] + c["reports"] > 0) | (c["audience"] > 0))
     add(
@@ -259,7 +272,7 @@ def scan(
     signals = AccountSignals(
         content=units["content"], ambiguous=units["ambiguous"], search=units["search"],
         reports=reports.units, destination=destination, evasion=np.zeros(graph.n), media=units["media"],
-        weak_search=units["ambiguous_search"],
+        weak_search=units["ambiguous_search"], reporting=units["reporting"],
     )
     roles = score_roles(graph, signals, p)
     lap("roles")

@@ -11,18 +11,29 @@ collects **units** of evidence; two units make a role, so no single weak cue
   ordinary account's one seller follow counts one unit; sellers messaged (1.5
   each); other interactions with sellers (0.5, same proportion test);
   coded-term searches (detector weights), ambiguous or newly discovered terms
-  searched (0.5 each). At least one unit must come from a relationship (following
-  or messaging a seller): looking and searching alone is what journalists and
-  advocates do.
+  searched (0.5 each; never searches in news or advocacy wording). At least one
+  unit must come from a relationship (following or messaging a seller): looking
+  and searching alone is what journalists and advocates do, and an account whose
+  own writing quotes coded terms only in news or advocacy wording (a reporting
+  account) earns nothing for looking or searching at all: only its follows and
+  messages count.
 * **Seller units**: the account's own content (detector weights, capped;
   ambiguous hits and reports never above half a unit each), its **audience**
   (how far the share of buyers among its followers exceeds the platform's rate,
   up to an audience "mostly of buyers", and how unlikely that count is by
   chance; an ordinary audience counts *against* its own words, which is what
   clears journalists quoting hashtags), an off-platform destination mostly used
-  by other sellers, a disabled seller's audience inherited (ban evasion), and a
-  tie bonus for following sellers while having a buyer audience. Content must be
-  corroborated (audience, destination, evasion or a media hash match).
+  by other sellers, a disabled seller's audience inherited (ban evasion), a
+  tie bonus for following sellers while having a buyer audience, and **seller
+  peers**: being followed by several sellers that have evidence of their own
+  (sellers of a network follow each other), credited by how unlikely that many
+  is by chance for an account with as many followers. Content must be
+  corroborated (audience, seller peers, destination, evasion or a media hash match),
+  and an audience of buyers corroborates only beside own words or a follow tie
+  with sellers (buyers follow ordinary accounts too: a niche account can draw
+  mostly buyers without selling). An account whose seller units all come from
+  its place among sellers, and that searches the codes and qualifies as a buyer,
+  is a buyer: best customers sit among sellers too.
 
 Sellers and buyers define each other, so the updates alternate (each a few
 sparse matrix-vector products) until the roles stop changing. Audiences count
@@ -71,6 +82,9 @@ class RoleParams:
     tie_units: float = 1.0  # seller units for following/messaging sellers when the audience is buyers too
     anchor_units: float = 1.0  # sellers with this much evidence of their own anchor buyers (audiences never chain)
     relationship_min: float = 1.0  # a buyer needs at least this many units from following or messaging sellers
+    peer_units: float = 1.0  # followed by several anchored sellers, far beyond chance for the account's follower count
+    peer_min_sellers: float = 2.0  # "several": one seller's follow is what a benign account also gets
+    peer_significance: float = 6.0  # -log10 p of the anchored-seller follower count at which peers earn full credit
     destination_units: float = 2.0  # sharing a destination mostly used by sellers
     destination_seller_share: float = 0.5
     destination_max_sharers: int = 200  # destinations shared more widely are not specific
@@ -80,6 +94,7 @@ class RoleParams:
     max_iter: int = 12
     audience_discredits_only_content: bool = True  # negative audience units never exceed the account's own-content units
     corroboration_min: float = 0.5  # audience units that corroborate own content (else a destination, evasion or media match must)
+    audience_needs_tie: bool = True  # an audience corroborates only beside own words or a follow tie with sellers
     soft_audience: bool = True  # count partial buyers (fractions of a buyer) in audiences
 
 
@@ -95,12 +110,13 @@ class AccountSignals:
     evasion: np.ndarray = field(default_factory=lambda: np.zeros(0))  # units inherited from disabled sellers
     media: np.ndarray = field(default_factory=lambda: np.zeros(0))  # hash-bank matches on the account's media
     weak_search: np.ndarray = field(default_factory=lambda: np.zeros(0))  # distinct ambiguous or newly found terms searched
+    reporting: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1.0: own writing quotes terms only in news/advocacy wording
 
     @classmethod
     def zeros(cls, n: int) -> AccountSignals:
         """No signal at all for ``n`` accounts."""
         z = np.zeros(n)
-        return cls(z.copy(), z.copy(), z.copy(), z.copy(), np.full(n, -1, dtype=np.int64), z.copy(), z.copy(), z.copy())
+        return cls(z.copy(), z.copy(), z.copy(), z.copy(), np.full(n, -1, dtype=np.int64), z.copy(), z.copy(), z.copy(), z.copy())
 
 
 @dataclass(slots=True)
@@ -175,6 +191,21 @@ def destination_units(destination: np.ndarray, seller: np.ndarray, p: RoleParams
     return units
 
 
+def seller_peers(followers: sp.csr_matrix, anchor: np.ndarray, out_deg: np.ndarray, in_deg: np.ndarray, p: RoleParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per account: anchored sellers among its followers, how many chance would give it, and the peer units.
+
+    Chance is the share of all follows that anchored sellers make, times the
+    account's follower count (a popular account collects a seller's cover
+    follow now and then); credit is the Poisson surprise of the count, and
+    nothing below ``peer_min_sellers``.
+    """
+    k = followers @ anchor.astype(np.float64)
+    rate = max(float(out_deg[anchor].sum()) / max(float(out_deg.sum()), 1.0), 1e-9)
+    expected = in_deg * rate
+    credit = np.where(k >= p.peer_min_sellers, _poisson_credit(k, expected, p.peer_significance), 0.0)
+    return k, expected, credit * p.peer_units
+
+
 def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None = None) -> RoleScores:
     """Seller and buyer roles for every account of ``graph`` from detector ``signals``.
 
@@ -196,6 +227,9 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
     reports = np.minimum(signals.reports, p.report_cap)
     weak = signals.weak_search if signals.weak_search.shape[0] == n else np.zeros(n)
     search = np.minimum(signals.search + np.minimum(weak * p.weak_search_unit, p.weak_search_cap), p.search_cap)
+    reporting = (signals.reporting > 0) if signals.reporting.shape[0] == n else np.zeros(n, dtype=bool)
+    looking = np.where(reporting, 0.0, 1.0)  # a reporting account's views and searches are its work
+    search = search * looking
     media = signals.media if signals.media.shape[0] == n else np.zeros(n)
     own = content + ambiguous + reports + np.minimum(media, p.content_cap)
     seller = (own + evasion) >= p.units_to_flag
@@ -216,7 +250,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         int_sellers = (bool_inter @ hard) - msg_sellers if bool_inter is not None else np.zeros(n)
         int_rate = _binned_rate(int_sellers, inter_deg, reference, p.rate_prior_edges)
         int_credit = _enrichment_gate(int_sellers, inter_deg, int_rate, p.enrichment_zero, p.enrichment_full)
-        interaction_units = np.minimum(int_sellers * int_credit * p.interaction_unit, p.interaction_cap)
+        interaction_units = np.minimum(int_sellers * int_credit * p.interaction_unit, p.interaction_cap) * looking
         return {
             "units": follow_units + message_units + interaction_units + search,
             "relationship": follow_units + message_units,
@@ -256,14 +290,22 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         positive = np.minimum(np.minimum(enrich / p.audience_half, 1.0), significance)
         audience_units = np.where(enrich > 0, positive, np.maximum(enrich, p.audience_floor / p.audience_max)) * p.audience_max
         dest_units = destination_units(signals.destination, seller, p)
+        peer_k, peer_expected, peer_units = seller_peers(followers, anchor, out_deg, in_deg, p)
         # following sellers binds an account to the network; with an audience of buyers that is a seller's profile
         tie = np.where(audience_units > 0, np.minimum(anchored["relationship"] / p.units_to_flag, 1.0) * p.tie_units, 0.0)
         evidence = own + dest_units + evasion
         # an ordinary audience discredits an account's own words, not a destination or audience it shares with sellers
         against = np.maximum(np.minimum(audience_units, 0.0), -own) if p.audience_discredits_only_content else np.minimum(audience_units, 0.0)
-        seller_units = evidence + np.maximum(audience_units, 0.0) + against + tie
-        corroborated = (audience_units >= p.corroboration_min) | (dest_units > 0) | (evasion > 0) | (media > 0)
-        new_seller = (seller_units >= p.units_to_flag) & corroborated
+        seller_units = evidence + np.maximum(audience_units, 0.0) + against + tie + peer_units
+        # a buyer audience says an account attracts buyers; that it sells needs a tie to the sellers too
+        # (following them, being followed by them) or words of its own: buyers also follow ordinary accounts
+        audience_ok = (audience_units >= p.corroboration_min) & ((own > 0) | (tie > 0) | (peer_units > 0) | (not p.audience_needs_tie))
+        corroborated = audience_ok | (peer_units >= p.corroboration_min) | (dest_units > 0) | (evasion > 0) | (media > 0)
+        # a place among sellers (audience, tie, peers) is shared by sellers and their best customers;
+        # searching for the codes is how buyers find sellers: with no seller evidence of its own, an
+        # account that searches them and qualifies as a buyer is one
+        searching_buyer = (evidence <= 0) & (search > 0) & (anchored["units"] >= p.units_to_flag) & (anchored["relationship"] >= p.relationship_min)
+        new_seller = (seller_units >= p.units_to_flag) & corroborated & ~searching_buyer
         new_anchor = new_seller & (evidence >= p.anchor_units)
         # --- every buyer, toward every seller
         full = buyer_side(new_seller, ~buyer & ~new_seller)
@@ -278,8 +320,12 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
             "destination": dest_units,
             "evasion": evasion,
             "tie": tie,
+            "peers": peer_units,
+            "seller_followers": peer_k,
+            "peer_expected": peer_expected,
             "search": search,
             "weak_search": weak,
+            "reporting": reporting.astype(np.float64),
             **{k: v for k, v in full.items() if k not in ("units", "relationship")},
         }
         buyer_units = full["units"]

@@ -58,22 +58,31 @@ def classify(evidence: pl.DataFrame) -> pl.DataFrame:
 
 
 def unit_vectors(evidence: pl.DataFrame, ids: IdMap) -> dict[str, np.ndarray]:
-    """Per-account sums of evidence weight by kind (``content``, ``ambiguous``, ``search``, ``media``), and the
-    number of distinct ambiguous terms searched (``ambiguous_search``), as dense arrays."""
+    """Per-account sums of evidence weight by kind (``content``, ``ambiguous``, ``search``, ``media``), the
+    number of distinct ambiguous terms searched outside news/advocacy wording (``ambiguous_search``), and
+    ``reporting``: 1.0 where every own-writing hit of the account is in news or advocacy wording (the
+    detector's ``context``), as dense arrays."""
     n = ids.n
-    out = {k: np.zeros(n) for k in ("content", "ambiguous", "search", "media")}
+    out = {k: np.zeros(n) for k in ("content", "ambiguous", "search", "media", "ambiguous_search", "reporting")}
     if evidence.height == 0:
         return out
-    out["ambiguous_search"] = np.zeros(n)
     classified = classify(evidence)
+    in_context = pl.col("context").is_not_null() if "context" in evidence.columns else pl.lit(False)
+    own = classified.filter(pl.col("kind").is_in(["content", "ambiguous"])).group_by("account").agg(
+        in_context.any().alias("quoted"), (~in_context & (pl.col("weight") > 0)).any().alias("clean")
+    )
+    reporting = own.filter(pl.col("quoted") & ~pl.col("clean")).get_column("account")
+    r_idx = ids.encode(reporting)
+    out["reporting"][r_idx[r_idx >= 0]] = 1.0
     term = pl.col("term") if "term" in evidence.columns else pl.col("detail")
     sums = pl.concat(
         [
             classified.filter(pl.col("kind").is_in(["content", "ambiguous", "search", "media"]))
             .group_by("account", "kind")
             .agg(pl.col("weight").cast(pl.Float64).clip(lower_bound=0).sum()),
-            # ambiguous searches (weight 0 when uncorroborated): one per distinct term, for the buyer side only
-            classified.filter(pl.col("kind") == "ambiguous_search")
+            # ambiguous searches (weight 0 when uncorroborated): one per distinct term, for the buyer side only;
+            # a search in news or advocacy wording is what a journalist or advocate types, never one of them
+            classified.filter((pl.col("kind") == "ambiguous_search") & ~in_context)
             .group_by("account", "kind")
             .agg(term.n_unique().cast(pl.Float64).alias("weight")),
         ]
@@ -82,6 +91,8 @@ def unit_vectors(evidence: pl.DataFrame, ids: IdMap) -> dict[str, np.ndarray]:
     kinds = sums.get_column("kind").to_numpy()
     weights = sums.get_column("weight").to_numpy()
     for kind, vec in out.items():
+        if kind == "reporting":
+            continue
         sel = (kinds == kind) & (idx >= 0)
         np.add.at(vec, idx[sel], weights[sel])
     return out
