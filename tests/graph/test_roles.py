@@ -240,3 +240,26 @@ def test_a_searching_customer_among_sellers_is_a_buyer_not_a_seller(toy) -> None
     assert not r.seller[x] and r.buyer[x]
     sig.content[x] = 1.0  # seller evidence of its own keeps it a seller
     assert score_roles(g, sig).seller[x]
+
+
+def test_follow_everything_bots_among_heavy_ordinary_followers_are_not_buyers(toy) -> None:
+    """Ordinary heavy followers follow only within their interests (no sellers), so their
+    degree bin's seller rate is near zero; bots that follow as many accounts at random hit
+    sellers at the sellers' share of accounts. That is chance, not buying."""
+    rng, n, src, dst = base_case(toy, n_benign=6000, sellers=60, buyers=300)
+    heavy = np.arange(n, n + 200)  # ordinary accounts following 1,200 benign accounts each
+    bots = np.arange(n + 200, n + 240)  # bots following 1,200 accounts drawn from everyone
+    per = 1200
+    extra_src = np.concatenate([np.repeat(heavy, per), np.repeat(bots, per)])
+    extra_dst = np.concatenate(
+        [rng.choice(np.arange(360, n), per, replace=False) for _ in heavy] + [rng.choice(n, per, replace=False) for _ in bots]
+    )
+    total = n + 240
+    g = graph_from(total, np.concatenate([src, extra_src]), np.concatenate([dst, extra_dst]))
+    sig = AccountSignals.zeros(total)
+    sig.content[:60] = 2.0
+    r = score_roles(g, sig)
+    assert r.components["sellers_followed"][bots].mean() > 5  # each follows several sellers by chance
+    assert r.components["sellers_followed"][heavy].max() == 0
+    assert not r.buyer[bots].any()
+    assert r.buyer[60:360].mean() >= 0.9  # real buyers (a few sellers among few follows) are still found

@@ -72,6 +72,7 @@ class RoleParams:
     rate_prior_edges: float = 2000.0  # pseudo-edges shrinking a degree bin's seller-follow rate to the overall rate
     enrichment_zero: float = 3.0  # seller share of an account's follows at most this times chance earns nothing
     enrichment_full: float = 6.0  # ... and full credit from this many times chance
+    indiscriminate_expected: float = 2.0  # accounts expected to hit this many sellers by following at random are judged against random following
     message_unit: float = 1.5  # per distinct seller messaged
     message_cap: float = 2.0
     interaction_unit: float = 0.5  # per distinct seller viewed / liked / commented on
@@ -147,12 +148,13 @@ def _poisson_credit(k: np.ndarray, expected: np.ndarray, full_at: float) -> np.n
     return credit
 
 
-def _binned_rate(k: np.ndarray, d: np.ndarray, reference: np.ndarray, prior_edges: float) -> np.ndarray:
+def _binned_rate(k: np.ndarray, d: np.ndarray, reference: np.ndarray, prior_edges: float, floor: np.ndarray | float = 0.0) -> np.ndarray:
     """Per account, the seller share of the edges of ``reference`` accounts with a similar degree (log2 bins).
 
     A bot following thousands of accounts is compared with other accounts that
     follow thousands; an ordinary account with ordinary ones. Sparse bins are
-    shrunk toward the overall rate with ``prior_edges`` pseudo-edges.
+    shrunk toward the overall rate with ``prior_edges`` pseudo-edges. The rate
+    is never below ``floor`` (per account, or one number).
     """
     bins = np.floor(np.log2(d + 1.0)).astype(np.int64)
     nb = int(bins.max(initial=0)) + 1
@@ -160,7 +162,7 @@ def _binned_rate(k: np.ndarray, d: np.ndarray, reference: np.ndarray, prior_edge
     ds = np.bincount(bins[reference], weights=d[reference], minlength=nb)
     overall = max(ks.sum() / max(ds.sum(), 1.0), 1e-6)
     rate = (ks + prior_edges * overall) / (ds + prior_edges)
-    return np.maximum(rate[bins], 1e-6)
+    return np.maximum(np.maximum(rate[bins], floor), 1e-6)
 
 
 def _enrichment_gate(k: np.ndarray, d: np.ndarray, rate: np.ndarray | float, zero: float, full: float) -> np.ndarray:
@@ -243,7 +245,13 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         """Buyer units of every account toward ``sellers`` (rates measured on ``reference`` accounts)."""
         hard = sellers.astype(np.float64)
         k = follows @ hard
-        null_rate = _binned_rate(k, out_deg, reference, p.rate_prior_edges)
+        # Ordinary accounts follow within their interests, so their peers of the same degree set
+        # the chance rate. An account expected to hit several sellers even by following accounts
+        # at random (a follow-everything bot) is judged against random following: the sellers'
+        # share of all accounts. Its seller follows must beat that to count.
+        uniform = float(hard.mean()) if n else 0.0
+        floor = np.where(out_deg * uniform >= p.indiscriminate_expected, uniform, 0.0)
+        null_rate = _binned_rate(k, out_deg, reference, p.rate_prior_edges, floor)
         follow_units = k * _enrichment_gate(k, out_deg, null_rate, p.enrichment_zero, p.enrichment_full)
         msg_sellers = bool_msgs @ hard if bool_msgs is not None else np.zeros(n)
         message_units = np.minimum(msg_sellers * p.message_unit, p.message_cap)
