@@ -5,6 +5,9 @@ Each test session (each xdist worker) creates its own PostgreSQL database
 drops it at the end; each test gets an empty schema of its own inside it. If
 PostgreSQL is down, tests that need it fail (they do not skip): CI starts it.
 Point ``FIREBREAK_TEST_PG`` at another maintenance database URL if needed.
+
+Hypothesis: no per-example deadline (a shared 2-core machine makes timings noisy);
+under CI (``CI`` set) examples are derandomised so a run is reproducible.
 """
 
 from __future__ import annotations
@@ -15,9 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
+
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 PG_ADMIN_URL = os.environ.get("FIREBREAK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
