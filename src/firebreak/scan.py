@@ -33,7 +33,7 @@ from firebreak.graph.evasion import EvasionMatch, find_evasion
 from firebreak.graph.propagate import personalized_pagerank
 from firebreak.graph.reports import ReportSignal, report_signal
 from firebreak.graph.roles import AccountSignals, RoleParams, RoleScores, score_roles
-from firebreak.graph.signals import account_destinations, destination_codes, empty_evidence, query_terms, term_usage, unit_vectors
+from firebreak.graph.signals import account_destinations, destination_codes, query_terms, term_usage, unit_vectors
 from firebreak.snapshot.model import Snapshot
 
 EVIDENCE_STRUCT = pl.List(pl.Struct({"signal": pl.String, "detail": pl.String, "weight": pl.Float64}))
@@ -73,10 +73,8 @@ class ScanResult:
 
 
 def _detect(snapshot: Snapshot, bank: object | None) -> pl.DataFrame:
-    try:
-        from firebreak.detect.signals import detect_signals
-    except ImportError:
-        return empty_evidence()
+    from firebreak.detect.signals import detect_signals
+
     return detect_signals(snapshot, bank=bank)
 
 
@@ -434,26 +432,12 @@ def _terms(det: pl.DataFrame, scores: pl.DataFrame, discovered: pl.DataFrame) ->
 
 
 def _discover(snapshot: Snapshot, flagged: pl.Series) -> pl.DataFrame:
-    schema = {"term": pl.String, "known": pl.Boolean, "accounts": pl.Int64, "evidence": pl.String}
-    try:
-        from firebreak.detect.discovery import discover_terms
-    except ImportError:
-        try:
-            from firebreak.detect.terms import discover_terms  # type: ignore[no-redef]
-        except ImportError:
-            return pl.DataFrame(schema=schema)
+    """Terms discovered around the flagged accounts: ``term, known, accounts, evidence``."""
+    from firebreak.detect.discovery import discover_terms
     from firebreak.detect.lexicon import load_lexicon
 
     found = discover_terms(snapshot, flagged, load_lexicon())
-    if not isinstance(found, pl.DataFrame):
-        found = pl.DataFrame(found)
-    if found.height == 0:
-        return pl.DataFrame(schema=schema)
-    found = found.with_columns(
-        (pl.col("evidence").cast(pl.String) if "evidence" in found.columns else pl.lit("discovered")).alias("evidence"),
-        (pl.col("known") if "known" in found.columns else pl.lit(False)).alias("known"),
-    )
-    return found.select(pl.col("term").cast(pl.String), pl.col("known").cast(pl.Boolean), pl.col("accounts").cast(pl.Int64), "evidence")
+    return found.select("term", "known", pl.col("accounts").cast(pl.Int64), "evidence")
 
 
 def scan_stats_json(result: ScanResult) -> str:

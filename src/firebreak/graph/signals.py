@@ -17,14 +17,6 @@ import scipy.sparse as sp
 from firebreak.graph.ids import IdMap
 from firebreak.snapshot.model import Snapshot
 
-EVIDENCE_COLUMNS = {"account": pl.String, "signal": pl.String, "detail": pl.String, "weight": pl.Float64}
-
-
-def empty_evidence() -> pl.DataFrame:
-    """An evidence frame with no rows."""
-    return pl.DataFrame(schema=EVIDENCE_COLUMNS)
-
-
 def _flag(frame: pl.DataFrame, column: str) -> pl.Expr:
     return pl.col(column).fill_null(False).cast(pl.Boolean) if column in frame.columns else pl.lit(False)
 
@@ -98,33 +90,12 @@ def unit_vectors(evidence: pl.DataFrame, ids: IdMap) -> dict[str, np.ndarray]:
     return out
 
 
-def plain_destinations(snapshot: Snapshot) -> pl.DataFrame:
-    """``account, destination`` from profile links: lower-cased, scheme, ``www.`` and trailing ``/`` removed."""
-    links = snapshot.accounts.select(pl.col("id").alias("account"), "links").explode("links").drop_nulls("links")
-    norm = (
-        pl.col("links")
-        .str.to_lowercase()
-        .str.strip_chars()
-        .str.replace(r"^[a-z]+://", "")
-        .str.replace(r"^www\.", "")
-        .str.strip_chars_end("/")
-    )
-    return links.select("account", norm.alias("destination")).filter(pl.col("destination") != "").unique()
-
-
 def account_destinations(snapshot: Snapshot) -> pl.DataFrame:
-    """``account, destination`` pairs from the detector's profile parser, or :func:`plain_destinations`."""
-    try:
-        from firebreak.detect.signals import destinations  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from firebreak.detect.profile import destinations  # type: ignore[no-redef]
-        except ImportError:
-            return plain_destinations(snapshot)
-    frame = destinations(snapshot)
-    cols = frame.columns
-    dest_col = "destination" if "destination" in cols else cols[1]
-    return frame.select(pl.col("account").cast(pl.String), pl.col(dest_col).cast(pl.String).alias("destination")).drop_nulls().unique()
+    """``account, destination`` pairs: the detector's normalised off-platform destinations
+    (:func:`firebreak.detect.profile.destinations`), one row per distinct pair."""
+    from firebreak.detect.profile import destinations
+
+    return destinations(snapshot).select("account", "destination").drop_nulls().unique()
 
 
 def destination_codes(pairs: pl.DataFrame, ids: IdMap, max_sharers: int = 200) -> tuple[np.ndarray, pl.DataFrame]:

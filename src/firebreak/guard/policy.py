@@ -368,8 +368,7 @@ class Guard(BaseEstimator):
         """Boolean per hashtag: True for those a search would block; they never appear in results or autofill."""
         if not self.block_search_terms or not terms:
             return np.zeros(len(terms), dtype=bool)
-        many = getattr(self.lexicon_, "match_many", None)
-        hits = many(terms) if many is not None else [self.lexicon_.match(t) if self.lexicon_ else [] for t in terms]
+        hits = self.lexicon_.match_many(terms)
         hidden = np.array([self._query_hit(t, h)[0] is not None for t, h in zip(terms, hits, strict=True)], dtype=bool)
         if hidden.any():
             code = np.full(int(hidden.sum()), CODE["search_hashtag_hidden"], np.int8)
@@ -383,11 +382,11 @@ class Guard(BaseEstimator):
         if self.lexicon_ is not None:
             whole = _squash(query)
             for hit in self.lexicon_.match(query) if hits is None else hits:
-                if not getattr(hit, "ambiguous", False):
+                if not hit.ambiguous:
                     return "search_lexicon_term", hit.term
                 if self.ambiguous_search == "any" or (
                     self.ambiguous_search == "exact"
-                    and getattr(hit, "category", "") in _EXACT_CATEGORIES
+                    and hit.category in _EXACT_CATEGORIES
                     and whole == _squash(hit.term)
                 ):
                     return "search_lexicon_term", hit.term

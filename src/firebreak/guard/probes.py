@@ -8,9 +8,12 @@ scripts, invisible characters, case) applied to synthetic coded terms only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from firebreak.detect.lexicon import Lexicon
 
 _LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"})
 _CYRILLIC = str.maketrans({"a": "\u0430", "e": "\u0435", "o": "\u043e", "p": "\u0440", "c": "\u0441", "x": "\u0445"})
@@ -69,26 +72,6 @@ def probe_queries(
     return [(obfuscate(t, v), t, v) for t in head + rest for v in variants]
 
 
-def lexicon_terms(lexicon: Any) -> list[str]:
-    """The plain terms of a lexicon object, whatever it names them (``terms``/``entries``, strings or records)."""
-    for attr in ("terms", "entries", "patterns"):
-        items = getattr(lexicon, attr, None)
-        if items is None:
-            continue
-        if callable(items):
-            items = items()
-        if isinstance(items, dict):
-            items = list(items.keys())
-        out = []
-        for it in items:
-            if isinstance(it, str):
-                out.append(it)
-            else:
-                for field in ("term", "text", "pattern", "value"):
-                    v = getattr(it, field, None)
-                    if isinstance(v, str):
-                        out.append(v)
-                        break
-        if out:
-            return out
-    return []
+def lexicon_terms(lexicon: Lexicon) -> list[str]:
+    """The plain terms of ``lexicon``, in its order."""
+    return [term.text for term in lexicon.terms]
