@@ -11,75 +11,15 @@ one, and the recall of the novel terms.
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from firebreak.errors import SnapshotError
+from firebreak.results import read_labels, read_scan
 
 FLAGGED = ("seller", "buyer")
-
-
-def _read_table(path: Path) -> pl.DataFrame:
-    name = path.name
-    if name.endswith(".parquet"):
-        return pl.read_parquet(path)
-    if name.endswith(".csv"):
-        return pl.read_csv(path, infer_schema_length=0)
-    if name.endswith(".jsonl.gz"):
-        with gzip.open(path, "rb") as fh:
-            return pl.read_ndjson(fh.read(), infer_schema_length=None)
-    return pl.read_ndjson(path, infer_schema_length=None)
-
-
-def _find(directory: Path, stem: str) -> Path | None:
-    for ext in ("jsonl", "jsonl.gz", "csv", "parquet"):
-        p = directory / f"{stem}.{ext}"
-        if p.exists():
-            return p
-    return None
-
-
-def load_labels(snapshot_dir: str | Path) -> pl.DataFrame:
-    """The labels table (``account, role, network`` + optional ``camouflage, confounder``) of a snapshot directory."""
-    path = _find(Path(snapshot_dir), "labels")
-    if path is None:
-        raise SnapshotError(f"{snapshot_dir}: no labels file (labels.jsonl, .jsonl.gz, .csv or .parquet) to evaluate against")
-    try:
-        labels = _read_table(path)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad input file
-        raise SnapshotError(f"{path}: cannot read labels: {exc}") from None
-    for col in ("camouflage", "confounder", "network"):
-        if col not in labels.columns:
-            labels = labels.with_columns(pl.lit(None, dtype=pl.String).alias(col))
-    return labels.select(
-        pl.col("account").cast(pl.String), pl.col("role").cast(pl.String), pl.col("network").cast(pl.String),
-        pl.col("camouflage").cast(pl.String), pl.col("confounder").cast(pl.String),
-    )
-
-
-def load_results(results_dir: str | Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """``(scores, networks, terms)`` frames from a results directory (missing networks/terms files read as empty)."""
-    d = Path(results_dir)
-    scores_path = d / "scores.jsonl"
-    if not scores_path.exists():
-        raise SnapshotError(f"{d}: no scores.jsonl (run `firebreak scan` first)")
-
-    def read(p: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-        if not p.exists() or p.stat().st_size == 0:
-            return pl.DataFrame(schema=schema)
-        try:
-            return pl.read_ndjson(p, infer_schema_length=None)
-        except Exception as exc:  # noqa: BLE001
-            raise SnapshotError(f"{p}: cannot read: {exc}") from None
-
-    scores = read(scores_path, {"account": pl.String, "role": pl.String, "network": pl.String})
-    networks = read(d / "networks.jsonl", {"id": pl.String, "members": pl.List(pl.String)})
-    terms = read(d / "terms.jsonl", {"term": pl.String, "known": pl.Boolean})
-    return scores, networks, terms
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -175,8 +115,9 @@ def _novel_recall(truth: dict[str, Any], terms: pl.DataFrame) -> dict[str, Any]:
 
 def evaluate(snapshot_dir: str | Path, results_dir: str | Path) -> dict[str, Any]:
     """Evaluate the results in ``results_dir`` against the labels (and ``truth.json``) of ``snapshot_dir``."""
-    labels = load_labels(snapshot_dir)
-    scores, networks, terms = load_results(results_dir)
+    labels = read_labels(snapshot_dir)
+    results = read_scan(results_dir)
+    scores, networks, terms = results.scores, results.networks, results.terms
     truth_path = Path(snapshot_dir) / "truth.json"
     truth = json.loads(truth_path.read_text()) if truth_path.exists() else {}
     return evaluate_frames(labels, scores, networks, terms, truth)

@@ -37,7 +37,7 @@ def run_demo(out: Path, *, seed: int, accounts: int, preset: str = "default") ->
     from firebreak.detect.media import load_bank
     from firebreak.evaluate import evaluate, summary_rows
     from firebreak.guard.audit import run_audit
-    from firebreak.guard.inputs import read_labels, read_scan
+    from firebreak.results import read_labels, read_scan
     from firebreak.guard.report import print_exposure_table
     from firebreak.scan import scan
     from firebreak.sim import simulate

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 from firebreak.cli import app
 from firebreak.detect.lexicon import load_lexicon
 from firebreak.guard.audit import holdout_split, run_audit
-from firebreak.guard.inputs import ScanResults, scores_from_labels
+from firebreak.guard.inputs import scores_from_labels
+from firebreak.results import ScanResults
 from firebreak.guard.report import exposure_table
 from .toy import CODED_TAG
 

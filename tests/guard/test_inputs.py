@@ -4,7 +4,8 @@ import polars as pl
 import pytest
 
 from firebreak.errors import FirebreakError
-from firebreak.guard.inputs import read_labels, read_scan, scores_from_labels
+from firebreak.guard.inputs import scores_from_labels
+from firebreak.results import read_labels, read_scan
 
 
 def _write(path, rows):

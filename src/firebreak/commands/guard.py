@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
         from firebreak.errors import FirebreakError
         from firebreak.guard.audit import run_audit
-        from firebreak.guard.inputs import read_labels, read_scan
+        from firebreak.results import read_labels, read_scan
         from firebreak.guard.report import print_exposure_table
         from firebreak.snapshot import load_snapshot
 

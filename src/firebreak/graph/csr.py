@@ -22,15 +22,20 @@ from firebreak.snapshot.model import Snapshot
 INTERACTION_WEIGHTS: dict[str, float] = {"message": 4.0, "comment": 2.0, "like": 1.0, "view": 0.5}
 
 
-def adjacency(src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | None = None, *, binary: bool = False) -> sp.csr_matrix:
-    """An ``n x n`` CSR matrix from edge arrays; duplicates summed (or set to 1 if ``binary``), self-loops and negative indices dropped."""
+def adjacency(
+    src: np.ndarray, dst: np.ndarray, n: int, weights: np.ndarray | None = None, *, binary: bool = False, dtype: type = np.float64
+) -> sp.csr_matrix:
+    """An ``n x n`` CSR matrix from edge arrays; duplicates summed (or set to 1 if ``binary``), self-loops and negative indices dropped.
+
+    ``dtype`` is the values' type (the recommender keeps float32 to halve its memory).
+    """
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     keep = (src >= 0) & (dst >= 0) & (src != dst)
-    data = np.ones(int(keep.sum()), dtype=np.float64) if weights is None else np.asarray(weights, dtype=np.float64)[keep]
+    data = np.ones(int(keep.sum()), dtype=dtype) if weights is None else np.asarray(weights, dtype=dtype)[keep]
     index_dtype = np.int32 if n < np.iinfo(np.int32).max else np.int64
     matrix = sp.csr_matrix(
-        (data, (src[keep].astype(index_dtype), dst[keep].astype(index_dtype))), shape=(n, n), dtype=np.float64
+        (data, (src[keep].astype(index_dtype), dst[keep].astype(index_dtype))), shape=(n, n), dtype=dtype
     )
     matrix.sum_duplicates()
     if binary:

@@ -8,7 +8,8 @@
 """
 
 from firebreak.guard.audit import run_audit, write_audit
-from firebreak.guard.inputs import ScanResults, read_labels, read_scan, scores_from_labels
+from firebreak.guard.inputs import scores_from_labels
+from firebreak.results import ScanResults, read_labels, read_scan
 from firebreak.guard.platform import Platform
 from firebreak.guard.policy import HELP_NOTICE, REASONS, Guard, SearchDecision
 from firebreak.guard.recommender import CoFollowRecommender, Recommendations

@@ -21,7 +21,8 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from firebreak.guard.inputs import ScanResults, scores_from_labels
+from firebreak.guard.inputs import scores_from_labels
+from firebreak.results import ScanResults
 from firebreak.guard.matrices import FLOAT, adjacency, binary, indicator, row_ids
 from firebreak.guard.platform import Platform
 from firebreak.guard.policy import Guard

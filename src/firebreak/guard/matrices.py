@@ -9,21 +9,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from firebreak.graph.csr import adjacency as graph_adjacency
+
 FLOAT = np.float32
 
 
 def adjacency(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None = None) -> sp.csr_matrix:
-    """An ``n x n`` CSR matrix with ``M[src, dst] = weight`` (duplicates summed; 1 when ``weight`` is None).
+    """An ``n x n`` float32 CSR matrix with ``M[src, dst] = weight`` (duplicates summed; 1 when ``weight`` is None).
 
-    Pairs with a negative index (unknown ids) are dropped.
+    :func:`firebreak.graph.csr.adjacency` in the recommender's float32: negative
+    indices (unknown ids) and self-loops are dropped.
     """
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    ok = (src >= 0) & (dst >= 0)
-    data = np.ones(int(ok.sum()), dtype=FLOAT) if weight is None else np.asarray(weight, dtype=FLOAT)[ok]
-    m = sp.csr_matrix((data, (src[ok], dst[ok])), shape=(n, n), dtype=FLOAT)
-    m.sum_duplicates()
-    return m
+    return graph_adjacency(src, dst, n, weight, dtype=FLOAT)
 
 
 def binary(m: sp.spmatrix) -> sp.csr_matrix:
