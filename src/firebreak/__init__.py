@@ -2,8 +2,55 @@
 material, and keep a platform's recommendations from connecting them.
 
 Stages (each a plain function from typed inputs to typed outputs):
-snapshot -> detect -> graph/scan -> guard / act; see ``DESIGN.md``.
+
+    read_snapshot / ingest -> detect_signals -> scan.scan -> evaluate.evaluate / run_audit
+
+The public names below are the supported API; they are imported on first use
+so that ``import firebreak`` (and the CLI's start-up) stays light. The scan and
+the evaluation are their own modules: ``firebreak.scan.scan``,
+``firebreak.evaluate.evaluate``.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+_PUBLIC = {
+    "Snapshot": "firebreak.snapshot",
+    "read_snapshot": "firebreak.snapshot",
+    "load_snapshot": "firebreak.snapshot",
+    "write_snapshot": "firebreak.snapshot",
+    "ingest": "firebreak.snapshot.ingest",
+    "simulate": "firebreak.sim",
+    "generate": "firebreak.sim",
+    "SimConfig": "firebreak.sim",
+    "load_lexicon": "firebreak.detect.lexicon",
+    "detect_signals": "firebreak.detect.signals",
+    "load_bank": "firebreak.detect.media",
+    "ScanResult": "firebreak.scan",
+    "read_scan": "firebreak.results",
+    "read_labels": "firebreak.results",
+    "Guard": "firebreak.guard",
+    "run_audit": "firebreak.guard.audit",
+    "open_store": "firebreak.store",
+    "Evidence": "firebreak.evidence",
+    "FirebreakError": "firebreak.errors",
+}
+
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from the module that defines it, on first use."""
+    if name in _PUBLIC:
+        value = getattr(import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'firebreak' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
