@@ -94,7 +94,8 @@ def sim_graph(preset_name: str, seed: int = 0, snapshot_dir: str | None = None) 
     The scan's own cost is benchmarked in ``bench_scan.py``; the guard's cost does not depend
     on where its flags came from.
     """
-    from firebreak.guard.inputs import read_labels, scores_from_labels
+    from firebreak.guard.inputs import scores_from_labels
+    from firebreak.results import read_labels
     from firebreak.guard.platform import Platform
 
     if snapshot_dir:

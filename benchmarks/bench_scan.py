@@ -134,7 +134,8 @@ def main() -> None:
 
     from firebreak.graph.propagate import personalized_pagerank, transition_transpose
     from firebreak.graph.roles import RoleParams
-    from firebreak.evaluate import evaluate_frames, load_labels
+    from firebreak.evaluate import evaluate_frames
+    from firebreak.results import read_labels
     from firebreak.scan import scan
     from firebreak.snapshot import load_snapshot
 
@@ -145,7 +146,7 @@ def main() -> None:
 
         t = time.perf_counter()
         graph = build_graph(load_snapshot(workdir).snapshot)
-        labels = load_labels(workdir).filter(pl.col("role") != "benign")
+        labels = read_labels(workdir).filter(pl.col("role") != "benign")
         print(f"graph of {graph.n:,} accounts built in {time.perf_counter() - t:.1f} s; {labels.height:,} labelled sellers and buyers")
         leiden_comparison(graph, graph.ids.ids.is_in(labels["account"].implode()).to_numpy())
         return
@@ -176,7 +177,7 @@ def main() -> None:
         import json
 
         truth = json.loads((workdir / "truth.json").read_text()) if (workdir / "truth.json").exists() else {}
-        ev = evaluate_frames(load_labels(workdir), result.scores, result.networks, result.terms, truth)
+        ev = evaluate_frames(read_labels(workdir), result.scores, result.networks, result.terms, truth)
         worst = max(ev["confounders"].items(), key=lambda kv: kv[1]["rate"] or 0) if ev["confounders"] else ("-", {"rate": None})
         print(f"quality: precision {ev['precision']}, recall {ev['recall']}, "
               f"camouflage recall {({k: v['recall'] for k, v in ev['camouflage'].items()})}, "
