@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
+from firebreak.graph.csr import event_edges
 from firebreak.graph.ids import IdMap
 from firebreak.guard.matrices import adjacency
 from firebreak.snapshot.model import Snapshot
@@ -87,10 +88,6 @@ class Platform:
 
 
 def _view_matrix(snapshot: Snapshot, ids: IdMap) -> sp.csr_matrix:
-    ev = snapshot.events.filter((pl.col("kind") == "view") & pl.col("target").is_not_null())
-    if ev.height == 0:
-        return sp.csr_matrix((ids.n, ids.n), dtype=np.float32)
-    author = snapshot.posts.select(pl.col("id").alias("target"), pl.col("author"))
-    ev = ev.select("actor", "target").join(author, on="target", how="left")
-    ev = ev.with_columns(pl.coalesce(pl.col("author"), pl.col("target")).alias("viewed"))
-    return adjacency(ids.n, ids.encode(ev.get_column("actor")), ids.encode(ev.get_column("viewed")))
+    """View counts ``actor -> viewed account`` (a post view counts for its author), from the scan's event edges."""
+    views = event_edges(snapshot, ids).filter(pl.col("kind") == "view")
+    return adjacency(ids.n, views.get_column("src").to_numpy(), views.get_column("dst").to_numpy())
