@@ -10,7 +10,7 @@ import pytest
 
 from firebreak.sim import CAMOUFLAGES, SimConfig, generate, preset, simulate
 from firebreak.sim import vocabulary as V
-from firebreak.sim.media import from_hex, hamming
+from firebreak.detect.media.hamming import hamming, hex_to_codes
 from firebreak.snapshot import read_snapshot
 from firebreak.snapshot.schema import SCHEMAS
 
@@ -183,12 +183,12 @@ def test_buyers_follow_several_sellers_and_search_message_view(small):
 
 def test_media_near_the_bank_only_for_sellers(small):
     bank = small.bank
-    pdq_bank = from_hex([h for h in bank if len(h) == 64])
+    pdq_bank = hex_to_codes([h for h in bank if len(h) == 64])
     md5_bank = {h for h in bank if len(h) == 32}
     media = with_labels(small, "posts", "author").explode("media").unnest("media").filter(pl.col("pdq").is_not_null())
-    pdq = from_hex(media["pdq"].to_list())
+    pdq = hex_to_codes(media["pdq"])
     # nearest bank entry for each post's PDQ (brute force: small sizes)
-    dist = np.stack([hamming(pdq, np.broadcast_to(b, pdq.shape)) for b in pdq_bank], axis=1).min(axis=1)
+    dist = hamming(pdq[:, None, :], pdq_bank[None, :, :]).min(axis=1)
     near = media.with_columns(near=pl.Series(dist <= 31), md5_hit=pl.col("md5").is_in(list(md5_bank)))
     by_role = near.group_by("role").agg(pl.col("near").sum(), pl.col("md5_hit").sum())
     counts = {r: (n, m) for r, n, m in by_role.iter_rows()}

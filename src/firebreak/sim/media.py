@@ -36,15 +36,3 @@ def flip_bits(rng: np.random.Generator, hashes: np.ndarray, flips: np.ndarray) -
     bitmask = np.zeros((n, nbits), dtype=np.uint8)
     np.put_along_axis(bitmask, order, take.astype(np.uint8), axis=1)
     return hashes ^ np.packbits(bitmask, axis=1)
-
-
-def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Bitwise Hamming distance between matching rows of two uint8 hash arrays."""
-    return np.unpackbits(a ^ b, axis=1).sum(axis=1)
-
-
-def from_hex(hexes: list[str] | pl.Series) -> np.ndarray:
-    """Hex strings of equal length back to a ``(n, bytes)`` uint8 array."""
-    joined = "".join(hexes)
-    width = len(hexes[0]) // 2 if len(hexes) else 0
-    return np.frombuffer(binascii.unhexlify(joined), dtype=np.uint8).reshape(-1, width)
