@@ -94,9 +94,9 @@ def sim_graph(preset_name: str, seed: int = 0, snapshot_dir: str | None = None) 
     The scan's own cost is benchmarked in ``bench_scan.py``; the guard's cost does not depend
     on where its flags came from.
     """
-    from firebreak.guard.inputs import scores_from_labels
-    from firebreak.results import read_labels
     from firebreak.guard.platform import Platform
+    from firebreak.lab.oracle import scores_from_labels
+    from firebreak.labels import read_labels
 
     if snapshot_dir:
         from firebreak.snapshot import load_snapshot
@@ -104,7 +104,7 @@ def sim_graph(preset_name: str, seed: int = 0, snapshot_dir: str | None = None) 
         snap, labels = load_snapshot(snapshot_dir).snapshot, read_labels(f"{snapshot_dir}/labels.jsonl")
         source = f"snapshot {snapshot_dir}"
     else:
-        from firebreak.sim import generate, preset
+        from firebreak.lab.sim import generate, preset
 
         out = generate(preset(preset_name, seed=seed))
         snap, labels = out.snapshot, out.labels

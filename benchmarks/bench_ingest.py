@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_ingest.py --quick         # 100k accounts, 2M follows
     .venv/bin/python benchmarks/bench_ingest.py --accounts 1000000 --follows 20000000
 
-The snapshot comes from ``firebreak.sim.simulate(preset="large")`` with ``--sim``, or
+The snapshot comes from ``firebreak.lab.sim.simulate(preset="large")`` with ``--sim``, or
 otherwise from a NumPy generator of the same shape (heavy-tailed follows, posts with
 hashtags, events, reports). It is written once per size and encoding and cached under
 ``benchmarks/.data/``. Each measurement runs in a fresh subprocess so its peak RSS is
@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parent / ".data"
 ENCODINGS = ("csv", "jsonl.gz")
 
 
-def synthetic(accounts: int, follows: int, seed: int = 0):  # noqa: ANN201 - Snapshot
+def synthetic(accounts: int, follows: int, seed: int = 0):
     """A snapshot shaped like the large preset, generated with NumPy (no Python loops over rows)."""
     import numpy as np
     import polars as pl
@@ -135,7 +135,7 @@ def prepare(accounts: int, follows: int, use_sim: bool) -> dict[str, Path]:
         return dirs
     t0 = time.perf_counter()
     if use_sim:
-        from firebreak.sim import generate, preset
+        from firebreak.lab.sim import generate, preset
 
         snapshot = generate(preset("large", accounts=accounts)).snapshot
     else:
@@ -201,7 +201,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (100k accounts, 2M follows)")
     parser.add_argument("--accounts", type=int, default=None)
     parser.add_argument("--follows", type=int, default=None)
-    parser.add_argument("--sim", action="store_true", help="use firebreak.sim's large preset instead of NumPy")
+    parser.add_argument("--sim", action="store_true", help="use firebreak.lab.sim's large preset instead of NumPy")
     parser.add_argument(
         "--repeat", type=int, default=None, help="runs per measurement, best kept (default 3; 1 above 5M follows)"
     )
@@ -216,7 +216,7 @@ def main() -> None:
     dirs = prepare(accounts, follows, args.sim)
     load = os.getloadavg()[0]
     shape = json.loads((dirs["csv"] / "shape.json").read_text())
-    source = "firebreak.sim large preset" if args.sim else "NumPy synthetic"
+    source = "firebreak.lab.sim large preset" if args.sim else "NumPy synthetic"
     print(f"\ningest benchmark ({source}): {shape['accounts']:,} accounts, {shape['follows']:,} follows "
           "(+ posts, events, reports); "
           f"{os.cpu_count()} cores, load average {load:.1f}, best of {repeat}")

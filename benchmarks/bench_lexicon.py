@@ -28,13 +28,7 @@ import ahocorasick
 from firebreak.detect.lexicon import load_lexicon
 from firebreak.detect.normalize import normalize_batch, tables
 
-WORDS = (
-    "the a of and to in is you that it was for on are with they at be this from have or by one had not but what all "
-    "were when we there can an your which their said if do will each about how up out them then she many some so these "
-    "would other into has more her two like him see time could no make than first been its who now people my made over "
-    "did down only way find use may water long little very after words called just where most know coffee beach hiking "
-    "Great Weekend Sunday OK LOL"
-).split()
+WORDS = ["the", "a", "of", "and", "to", "in", "is", "you", "that", "it", "was", "for", "on", "are", "with", "they", "at", "be", "this", "from", "have", "or", "by", "one", "had", "not", "but", "what", "all", "were", "when", "we", "there", "can", "an", "your", "which", "their", "said", "if", "do", "will", "each", "about", "how", "up", "out", "them", "then", "she", "many", "some", "so", "these", "would", "other", "into", "has", "more", "her", "two", "like", "him", "see", "time", "could", "no", "make", "than", "first", "been", "its", "who", "now", "people", "my", "made", "over", "did", "down", "only", "way", "find", "use", "may", "water", "long", "little", "very", "after", "words", "called", "just", "where", "most", "know", "coffee", "beach", "hiking", "Great", "Weekend", "Sunday", "OK", "LOL"]
 EXTRAS = ("", "!", " #tbt", " 🍕", " 2023", " Café", ", yes.", " 😂😂", " https://t.co/x1Yz")
 PLANTED = ("p3d0bait", "#mnsfw", "m.e.g.a.l.i.n.k.s", "🧀🍕", "cheese pizza", "с р", "menu in bio")
 

@@ -14,9 +14,9 @@ import time
 
 import polars as pl
 
-from firebreak.evaluate import evaluate_frames
-from firebreak.scan import scan
-from firebreak.sim import generate, preset
+from firebreak.lab.evaluate import evaluate_frames
+from firebreak.lab.sim import generate, preset
+from firebreak.scan import ScanParams, scan
 
 GOALS = {"precision": 0.97, "recall": 0.95, "silent": 0.9, "recreated": 0.9, "confounder": 0.005, "jaccard": 0.9, "novel": 0.7}
 
@@ -25,7 +25,7 @@ def one(preset_name: str, seed: int, accounts: int) -> dict[str, float]:
     """Evaluate one simulated platform; the figures of the table's row."""
     sim = generate(preset(preset_name, seed=seed, accounts=accounts, base_graph=None))
     started = time.perf_counter()
-    result = scan(sim.snapshot, _bank(sim.bank), seed=seed)
+    result = scan(sim.snapshot, _bank(sim.bank), params=ScanParams(seed=seed))
     seconds = time.perf_counter() - started
     labels = sim.labels.select("account", "role", "network", "camouflage", "confounder")
     ev = evaluate_frames(labels, result.scores, result.networks, result.terms, sim.truth)
@@ -41,7 +41,7 @@ def one(preset_name: str, seed: int, accounts: int) -> dict[str, float]:
     }
 
 
-def _bank(hashes: list[str]):  # noqa: ANN202 - a HashBank
+def _bank(hashes: list[str]):
     from firebreak.detect.media import HashBank
 
     return HashBank.from_hashes(hashes, name="sim")

@@ -68,7 +68,7 @@ def simulate_once(workdir: Path, preset: str, accounts: int | None, seed: int) -
     if (workdir / "accounts.parquet").exists():
         return
     code = (
-        "import sys; from firebreak.sim import simulate; "
+        "import sys; from firebreak.lab.sim import simulate; "
         f"simulate({str(workdir)!r}, seed={seed}, accounts={accounts!r}, preset={preset!r}, encoding='parquet')"
     )
     t = time.perf_counter()
@@ -84,20 +84,20 @@ def timed(fn, reps: int) -> float:
     return (time.perf_counter() - t) / reps
 
 
-def flagged_mask(graph, scores) -> np.ndarray:  # noqa: ANN001
+def flagged_mask(graph, scores) -> np.ndarray:
     """Accounts the scan flagged (role seller or buyer), as a boolean array over the graph's ids."""
     flagged_ids = scores.filter(scores["role"] != "none")["account"]
     return graph.ids.ids.is_in(flagged_ids.implode()).to_numpy()
 
 
-def leiden_comparison(graph, flagged: np.ndarray) -> None:  # noqa: ANN001
+def leiden_comparison(graph, flagged: np.ndarray) -> None:
     """Time leidenalg (our wrapper) and igraph's own community_leiden on the same abusive subgraph."""
     import igraph as ig
 
     from firebreak.graph.communities import abusive_subgraph, leiden_labels
-    from firebreak.scan import member_adjacency
+    from firebreak.graph.csr import induced_adjacency
 
-    idx, upper = abusive_subgraph(member_adjacency(graph, flagged), flagged)
+    idx, upper = abusive_subgraph(induced_adjacency(graph, flagged), flagged)
     t = time.perf_counter()
     ours = leiden_labels(idx.size, upper, seed=0, method="leidenalg")
     t_ours = time.perf_counter() - t
@@ -134,8 +134,8 @@ def main() -> None:
 
     from firebreak.graph.propagate import personalized_pagerank, transition_transpose
     from firebreak.graph.roles import RoleParams
-    from firebreak.evaluate import evaluate_frames
-    from firebreak.results import read_labels
+    from firebreak.lab.evaluate import evaluate_frames
+    from firebreak.labels import read_labels
     from firebreak.scan import scan
     from firebreak.snapshot import load_snapshot
 

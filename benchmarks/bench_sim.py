@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/bench_sim.py --quick              # 100k accounts
     .venv/bin/python benchmarks/bench_sim.py --preset default --accounts 20000
 
-Runs ``firebreak.sim.generate`` in a fresh subprocess (its peak RSS is its own), prints the
+Runs ``firebreak.lab.sim.generate`` in a fresh subprocess (its peak RSS is its own), prints the
 time of each step, then writes the snapshot as Parquet. The floors, measured in the same run
 in their own subprocesses: NumPy drawing as many uniform random follow pairs as the platform
 has and deduplicating them with one sort (what any follow generator must at least do), and
@@ -27,7 +27,8 @@ def _child(kind: str, preset: str, accounts: int, follows: int, out: str) -> Non
 
     result: dict[str, object] = {}
     if kind == "generate":
-        from firebreak.sim import generate, preset as make
+        from firebreak.lab.sim import generate
+        from firebreak.lab.sim import preset as make
         from firebreak.snapshot import write_snapshot
 
         steps: dict[str, float] = {}

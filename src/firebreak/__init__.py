@@ -3,12 +3,13 @@ material, and keep a platform's recommendations from connecting them.
 
 Stages (each a plain function from typed inputs to typed outputs):
 
-    read_snapshot / ingest -> detect_signals -> scan.scan -> evaluate.evaluate / run_audit
+    read_snapshot / ingest -> detect_signals -> scan (firebreak.scan.stages) -> Guard / run_audit
 
 The public names below are the supported API; they are imported on first use
-so that ``import firebreak`` (and the CLI's start-up) stays light. The scan and
-the evaluation are their own modules: ``firebreak.scan.scan``,
-``firebreak.evaluate.evaluate``.
+so that ``import firebreak`` (and the CLI's start-up) stays light. Every flag's
+evidence follows one contract, :mod:`firebreak.evidence`. The simulator, the
+evaluation against labels and the demo are the lab (:mod:`firebreak.lab`), which
+the product never imports.
 """
 
 from __future__ import annotations
@@ -23,20 +24,20 @@ _PUBLIC = {
     "read_snapshot": "firebreak.snapshot",
     "load_snapshot": "firebreak.snapshot",
     "write_snapshot": "firebreak.snapshot",
-    "ingest": "firebreak.snapshot.ingest",
-    "simulate": "firebreak.sim",
-    "generate": "firebreak.sim",
-    "SimConfig": "firebreak.sim",
+    "ingest": "firebreak.ingestion",
     "load_lexicon": "firebreak.detect.lexicon",
     "detect_signals": "firebreak.detect.signals",
     "load_bank": "firebreak.detect.media",
+    "scan": "firebreak.scan",
+    "ScanParams": "firebreak.scan",
     "ScanResult": "firebreak.scan",
-    "read_scan": "firebreak.results",
-    "read_labels": "firebreak.results",
+    "read_scan": "firebreak.scan",
+    "read_labels": "firebreak.labels",
     "Guard": "firebreak.guard",
     "run_audit": "firebreak.guard.audit",
     "open_store": "firebreak.store",
-    "Evidence": "firebreak.evidence",
+    "Signal": "firebreak.evidence",
+    "EVIDENCE": "firebreak.evidence",
     "FirebreakError": "firebreak.errors",
 }
 

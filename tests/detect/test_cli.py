@@ -55,7 +55,7 @@ def test_detect_writes_outputs(tmp_path: Path) -> None:
     assert all({"signal", "detail", "weight"} <= set(e) for e in ev)
     assert any(e["signal"] == "lexicon:explicit_hashtag" and e["weight"] > 0 for e in ev)
     frame = pl.read_parquet(out / "signals.parquet")
-    assert {"account", "signal", "detail", "weight", "category", "source"} <= set(frame.columns)
+    assert {"account", "signal", "detail", "weight", "source", "term", "span"} <= set(frame.columns)
     d = pl.read_parquet(out / "destinations.parquet")
     assert d.columns == ["account", "destination", "kind", "source"] and set(d["destination"]) == {"telegram:abc"}
 

@@ -24,7 +24,7 @@ def test_novel_tag_found_with_lift() -> None:
         }
     )
     events = pl.DataFrame({"actor": ["b0", "b0"], "kind": ["search", "search"], "query": ["#mnsfw", "#vrummix"]})
-    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")  # noqa: E731
+    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")
     s = Snapshot(accounts=cat("accounts", acc), posts=cat("posts", posts), events=cat("events", events))
     d = discover_terms(s, sellers, load_lexicon(), min_support=3)
     assert d.columns == ["term", "known", "accounts", "lift", "evidence"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from firebreak.detect.signals import EVIDENCE_SCHEMA, detect_signals
+from firebreak.detect.signals import detect_signals
+from firebreak.evidence import EVIDENCE, Signal, category_of
 from firebreak.snapshot.model import Snapshot
 from firebreak.snapshot.schema import empty
 
@@ -40,13 +41,14 @@ def build() -> Snapshot:
         }
     )
     events = pl.DataFrame({"actor": ["journalist", "buyer"], "kind": ["search", "search"], "query": ["#mnsfw", "#mnsfw"]})
-    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")  # noqa: E731
+    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")
     return Snapshot(accounts=cat("accounts", acc), posts=cat("posts", posts), events=cat("events", events))
 
 
 def test_evidence_frame_and_corroboration() -> None:
     ev = detect_signals(build())
-    assert ev.schema == EVIDENCE_SCHEMA
+    assert ev.schema == EVIDENCE
+    ev = ev.with_columns(pl.col("signal").cast(pl.String).map_elements(lambda v: category_of(Signal(v)), return_dtype=pl.String).alias("category"))
     w = ev.group_by("account").agg(pl.col("weight").sum()).to_dict(as_series=False)
     w = dict(zip(w["account"], w["weight"], strict=True))
     # the pizzeria's ambiguous words stay as evidence, with zero weight

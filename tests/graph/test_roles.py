@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from firebreak.graph.csr import adjacency, Graph
+from firebreak.graph.csr import Graph, adjacency
 from firebreak.graph.ids import IdMap
 from firebreak.graph.roles import AccountSignals, RoleParams, destination_units, score_roles, seller_peers
 
@@ -32,7 +32,8 @@ def test_content_sellers_find_buyers_and_silent_sellers(toy) -> None:
     assert r.buyer[30:230].mean() >= 0.95
     assert not r.seller[30:].any() and not r.buyer[230:].any()
     assert r.components["audience"][20:30].min() > 0
-    assert np.all((r.risk()[r.seller | r.buyer]) >= 0.5) and np.all(r.risk()[~(r.seller | r.buyer)] < 0.5)
+    risk = r.risk(RoleParams().units_to_flag)
+    assert np.all(risk[r.seller | r.buyer] >= 0.5) and np.all(risk[~(r.seller | r.buyer)] < 0.5)
 
 
 @pytest.mark.parametrize("targeted", [False, True])

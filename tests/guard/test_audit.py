@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -8,26 +9,28 @@ from typer.testing import CliRunner
 from firebreak.cli import app
 from firebreak.detect.lexicon import load_lexicon
 from firebreak.guard.audit import holdout_split, run_audit
-from firebreak.guard.inputs import scores_from_labels
-from firebreak.results import ScanResults
 from firebreak.guard.report import exposure_table
+from firebreak.lab.oracle import audit_with_labels, scores_from_labels
+from firebreak.scan.result import ScanResult
+from firebreak.snapshot.schema import empty
+
 from .toy import CODED_TAG
 
 LEXICON = load_lexicon()
 STEPS = 4
 
 
-def _scan_missing(labels: pl.DataFrame, missing: list[str]) -> ScanResults:
+def _scan_missing(labels: pl.DataFrame, missing: list[str]) -> ScanResult:
     """A scan that found everything but ``missing`` and discovered the coded hashtag."""
     o = scores_from_labels(labels.filter(~pl.col("account").is_in(missing)))
     terms = pl.DataFrame({"term": [CODED_TAG], "known": [False]})
-    return ScanResults(o.scores, o.networks.head(0), terms)
+    return ScanResult(o.scores, o.networks.head(0), terms)
 
 
 @pytest.fixture(scope="module")
 def audit(toy):
     snap, labels, _ = toy
-    return run_audit(
+    return audit_with_labels(
         snap, labels, _scan_missing(labels, ["u0"]), steps=STEPS, k=5, accounts=6, lexicon=LEXICON, recall_users=150, probe_terms=10
     )
 
@@ -67,7 +70,7 @@ def test_guard_with_a_missed_buyer_is_reported_not_hidden(toy):
     """A scan that misses accounts lets them through; the oracle shows the mechanism is not at fault."""
     snap, labels, _ = toy
     sellers = labels.filter(pl.col("role") == "seller").get_column("account").to_list()
-    res = run_audit(snap, labels, _scan_missing(labels, sellers[:6]), steps=2, k=5, accounts=4, lexicon=LEXICON, recall_users=50, probe_terms=5)
+    res = audit_with_labels(snap, labels, _scan_missing(labels, sellers[:6]), steps=2, k=5, accounts=4, lexicon=LEXICON, recall_users=50, probe_terms=5)
     assert max(res["guarded"]["exposure_max"]) > 0.0
     assert res["oracle"]["guarded"]["exposure_max"] == [0.0, 0.0]
 
@@ -125,7 +128,7 @@ def test_cli_bad_scan_dir_is_a_one_line_error(toy, tmp_path):
 def test_cli_records_every_refusal_with_its_reason(toy, tmp_path):
     snap, labels, _ = toy
     out = tmp_path / "a"
-    run_audit(snap, labels, _scan_missing(labels, []), steps=2, k=5, accounts=3, lexicon=LEXICON, recall_users=30, probe_terms=5, out=out)
+    audit_with_labels(snap, labels, _scan_missing(labels, []), steps=2, k=5, accounts=3, lexicon=LEXICON, recall_users=30, probe_terms=5, out=out)
     doc = json.loads((out / "audit.json").read_text())
     dec = pl.read_parquet(out / "decisions.parquet")
     counts = dict(dec.group_by("reason").len().iter_rows())
@@ -156,3 +159,35 @@ def test_cli_holds_back_accounts_the_store_has_under_review(toy, tmp_path):
     blocked_held = json.loads((tmp_path / "b" / "audit.json").read_text())["blocked"]
     assert blocked_without.get("under_review", 0) == 0
     assert blocked_held["under_review"] > 0
+
+
+def test_audit_runs_without_labels_measured_against_the_scan(toy):
+    """A real platform has no ground truth: exposure is measured against the scan's own flags."""
+    snap, labels, _ = toy
+    scan = _scan_missing(labels, [])
+    res = run_audit(snap, scan, steps=2, k=5, accounts=3, lexicon=LEXICON, recall_users=30, probe_terms=5)
+    assert res["config"]["exposure_measured_by"] == "scan" and "oracle" not in res
+    assert max(res["unguarded"]["exposure"]) > 0.5
+    assert res["guarded"]["exposure_max"] == [0.0, 0.0]
+    with pytest.raises(ValueError):
+        run_audit(snap, None, steps=1)
+
+
+def test_cli_audit_without_labels_needs_a_scan_and_runs_on_it(toy, tmp_path):
+    from firebreak.snapshot import write_snapshot
+
+    snap, labels, _ = toy
+    snap_dir = tmp_path / "snap"
+    write_snapshot(dataclasses.replace(snap, labels=empty("labels")), snap_dir)  # no labels: a real export
+    assert not list(snap_dir.glob("labels.*"))
+    r = CliRunner().invoke(app, ["audit", str(snap_dir), "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "--scan" in r.output
+    scan_dir = tmp_path / "scan"
+    _scan_missing(labels, []).write(scan_dir)
+    r = CliRunner().invoke(
+        app, ["audit", str(snap_dir), "--scan", str(scan_dir), "--out", str(tmp_path / "a"), "--steps", "2", "--k", "5",
+              "--accounts", "3", "--recall-users", "30", "--probe-terms", "5"],
+    )
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "a" / "audit.json").read_text())
+    assert doc["config"]["exposure_measured_by"] == "scan" and doc["guarded"]["exposure_max"] == [0.0, 0.0]

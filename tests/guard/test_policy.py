@@ -5,8 +5,9 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from firebreak.graph.ids import IdMap
+from firebreak.guard.decisions import REASONS, DecisionLog
 from firebreak.guard.matrices import indicator
-from firebreak.guard.policy import REASONS, Guard
+from firebreak.guard.policy import Guard
 from firebreak.guard.recommender import CoFollowRecommender
 
 IDS = IdMap.from_ids([f"a{i}" for i in range(10)])
@@ -32,7 +33,7 @@ def _guard(**params) -> Guard:
     networks = pl.DataFrame({"id": ["n1"], "members": [["a0", "a1", "a5"]]})
     return Guard(block_search_terms=False, **params).fit(
         IDS, scores, networks=networks, minor=MINOR, under_review=["a6"]
-    )
+    ).logged(DecisionLog())
 
 
 def _allowed(g: Guard, viewer: int, candidates) -> np.ndarray:
@@ -58,7 +59,7 @@ def test_flagged_roles_networks_risk_and_review_are_never_allowed():
     assert REASONS[g.reason_[2]] == "risk_above_threshold"
     assert REASONS[g.reason_[5]] == "flagged_network"
     assert REASONS[g.reason_[6]] == "under_review"
-    assert g.blocked_counts() == {
+    assert g.log_.counts() == {
         "flagged_seller": 1,
         "flagged_buyer": 1,
         "risk_above_threshold": 1,
@@ -78,7 +79,7 @@ def test_buyer_like_viewer_is_never_shown_minors():
     assert _allowed(g, 9, [7, 8]).all()  # an ordinary adult sees minors' accounts
     assert not _allowed(g, 3, [7, 8]).any()  # a suspicious adult does not
     assert _allowed(g, 3, [4, 9]).all()  # ...but still sees adults
-    assert g.blocked_counts()["minor_protection"] == 2
+    assert g.log_.counts()["minor_protection"] == 2
 
 
 def test_minors_are_never_shown_buyer_like_accounts():
@@ -111,14 +112,14 @@ def test_flagged_seeds_do_not_generate_suggestions():
     seeds = indicator(2, 10, np.array([[0, 4], [9, -1]]))
     masked = g.mask_seeds(seeds).toarray()
     assert masked[0].tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
-    assert g.blocked_counts()["flagged_seed"] == 1
+    assert g.log_.counts()["flagged_seed"] == 1
     assert _guard(suppress_flagged_seeds=False).mask_seeds(seeds).nnz == 3
 
 
 def test_guarded_recommender_never_returns_refused_accounts(toy, abusive):
     """Flags = ground truth: every viewer, every slot is clean; the minors rule holds for every pair."""
     _, labels, p = toy
-    from firebreak.guard.inputs import scores_from_labels
+    from firebreak.lab.oracle import scores_from_labels
 
     o = scores_from_labels(labels)
     g = Guard(block_search_terms=False).fit(p.ids, o.scores, networks=o.networks, minor=p.minor)
@@ -196,3 +197,16 @@ def test_csr_fast_path_agrees_with_the_pairwise_rule():
         slow = g.refused(rows, m.indices, viewers, viewer_minor=minor)
         pairwise = ~g.allowed(viewers[rows], m.indices, viewer_minor=minor[rows])
         assert (fast == slow).all() and (fast == pairwise).all()
+
+
+def test_using_a_guard_never_changes_its_fitted_state():
+    """Refusals go to the log handed to ``logged``; the fitted guard itself stays as fitted."""
+    fitted = _guard().__class__(block_search_terms=False).fit(IDS, _scores([("a0", 0.9, "seller", None)]), minor=MINOR)
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(fitted).items()}
+    log = DecisionLog(record=True)
+    assert not _allowed(fitted.logged(log), 9, [0])[0]
+    assert not _allowed(fitted, 9, [0])[0]
+    assert log.counts() == {"flagged_seller": 1} and log.decisions().height == 1
+    assert fitted.log_ is None
+    for k, v in vars(fitted).items():
+        assert np.array_equal(v, before[k]) if isinstance(v, np.ndarray) else v is before[k], k

@@ -5,10 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firebreak.detect.lexicon import load_lexicon
-from firebreak.guard.inputs import scores_from_labels
+from firebreak.guard.decisions import DecisionLog
 from firebreak.guard.policy import HELP_NOTICE, Guard
 from firebreak.guard.probes import VARIANTS, obfuscate
 from firebreak.guard.search import SearchIndex
+from firebreak.lab.oracle import scores_from_labels
+
 from .toy import CODED_TAG
 
 LEXICON = load_lexicon()
@@ -24,7 +26,7 @@ def guard(toy) -> Guard:
     _, labels, p = toy
     terms = pl.DataFrame({"term": [CODED_TAG, "cheesepizza"], "known": [False, True]})
     empty = scores_from_labels(labels.head(0))
-    return Guard().fit(p.ids, empty.scores, terms=terms, minor=p.minor, lexicon=LEXICON)
+    return Guard().fit(p.ids, empty.scores, terms=terms, minor=p.minor, lexicon=LEXICON).logged(DecisionLog())
 
 
 def test_unguarded_search_ranks_hashtags_by_use_and_returns_their_posters(index, abusive):
@@ -53,7 +55,7 @@ def test_discovered_term_in_any_obfuscation_returns_only_the_notice(index, guard
     assert res.blocked and res.reason == "search_discovered_term"
     assert res.notice == HELP_NOTICE
     assert res.accounts.size == 0 and res.posts == [] and res.hashtags == []
-    assert guard.blocked_counts() == {"search_discovered_term": 1}
+    assert guard.log_.counts() == {"search_discovered_term": 1}
 
 
 @pytest.mark.parametrize("query", ["pedobait", "#PEDOBAIT", "p3d0bait", "p e d o b a i t", "ρеdоbаit", "pe\u200bdobait", "m.e.g.a.l.i.n.k.s"])
@@ -103,10 +105,10 @@ def test_guarded_search_drops_flagged_posters_and_hides_coded_hashtags(toy, inde
     assert not abusive[res.shown_accounts].any()
     assert abusive[index.search("newyear").shown_accounts].any()
     # a partial query that autofills to the discovered coded hashtag never shows it
-    tg = Guard().fit(p.ids, o.scores, terms=pl.DataFrame({"term": [CODED_TAG], "known": [False]}), lexicon=LEXICON)
+    tg = Guard().fit(p.ids, o.scores, terms=pl.DataFrame({"term": [CODED_TAG], "known": [False]}), lexicon=LEXICON).logged(DecisionLog())
     partial = index.search(CODED_TAG[:6], guard=tg)
     assert CODED_TAG not in partial.hashtags and not partial.blocked
-    assert tg.blocked_counts()["search_hashtag_hidden"] == 1
+    assert tg.log_.counts()["search_hashtag_hidden"] == 1
 
 
 def test_minor_searching_is_not_shown_buyer_like_accounts(toy, index):

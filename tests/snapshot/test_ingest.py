@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from firebreak.cli import app
 from firebreak.errors import SnapshotError
+from firebreak.ingestion import ingest
 from firebreak.snapshot import Snapshot, load_snapshot, write_snapshot
-from firebreak.snapshot.ingest import ingest
 from firebreak.store import open_store
 
 from .test_read import write

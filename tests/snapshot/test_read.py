@@ -47,7 +47,7 @@ def snapshot_dir(tmp_path: Path, **files: str | bytes) -> Path:
     return d
 
 
-def reasons(result) -> list[str]:  # noqa: ANN001
+def reasons(result) -> list[str]:
     return result.quarantine["reason"].to_list()
 
 

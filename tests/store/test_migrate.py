@@ -63,7 +63,7 @@ def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
         try:
             start.wait()
             open_store(db_url).close()
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=opener) for _ in range(3)]

@@ -309,9 +309,8 @@ def test_unserialisable_detail_is_a_store_error(store: Store) -> None:
 def test_audit_log_rejects_update_and_delete(store: Store, db_url: str, statement: str) -> None:
     store.append_audit("mod", "enforcement.set", subject_kind="account", subject="a1", detail={"to": "disabled"})
     engine = create_engine(db_url)
-    with pytest.raises(DBAPIError, match="audit_log is append-only"):
-        with engine.begin() as conn:
-            conn.execute(text(statement))
+    with pytest.raises(DBAPIError, match="audit_log is append-only"), engine.begin() as conn:
+        conn.execute(text(statement))
     engine.dispose()
     (entry,) = store.audit_entries()
     assert entry.actor == "mod"

@@ -26,6 +26,6 @@ def register(app: typer.Typer) -> None:
         preset: str = typer.Option("default", help="Simulator preset: default, hard or large."),
     ) -> None:
         """Simulate a default platform, then run the pipeline on it."""
-        from firebreak.pipeline import run_demo
+        from firebreak.lab.demo import run_demo
 
         run_demo(out, seed=seed, accounts=accounts, preset=preset)

@@ -51,11 +51,11 @@ def lexicon_show(lexicon: LexiconOpt = None) -> None:
     """Print the loaded term files' versions and one line per family (category, weight, terms)."""
     from collections import defaultdict
 
-    from firebreak.detect.lexicon import load_lexicon
+    from firebreak.detect.lexicon import Term, load_lexicon
 
     lex = load_lexicon(lexicon or None)
     print(f"version {lex.version}")
-    fams: dict[str, list] = defaultdict(list)
+    fams: dict[str, list[Term]] = defaultdict(list)
     for t in lex.terms:
         fams[t.family].append(t)
     for name, ts in fams.items():
@@ -77,13 +77,13 @@ def register(app: typer.Typer) -> None:
         lexicon: LexiconOpt = None,
     ) -> None:
         """Per-account signals with evidence: writes signals.jsonl, signals.parquet, destinations.parquet."""
-        import json
-
         import polars as pl
         from rich.console import Console
 
         from firebreak.detect.lexicon import load_lexicon
-        from firebreak.detect.signals import destinations, detect_signals
+        from firebreak.detect.output import write_detection
+        from firebreak.detect.profile import destinations
+        from firebreak.detect.signals import detect_signals
         from firebreak.snapshot import load_snapshot
 
         console = Console(stderr=True)
@@ -99,20 +99,13 @@ def register(app: typer.Typer) -> None:
             with console.status("loading hash bank"):
                 bank = load_bank(hashes)
         with console.status("detecting signals"):
-            ev = detect_signals(snap, bank=bank, lexicon=lex)
             dests = destinations(snap)
-        out.mkdir(parents=True, exist_ok=True)
-        ev.write_parquet(out / "signals.parquet")
-        dests.write_parquet(out / "destinations.parquet")
-        per = ev.group_by("account", maintain_order=True).agg(
-            pl.struct("signal", "detail", "weight", "category", "source", "term", "ambiguous", "context").alias("evidence")
-        )
-        with open(out / "signals.jsonl", "w", encoding="utf-8") as fh:
-            for row in per.iter_rows(named=True):
-                fh.write(json.dumps({"account": row["account"], "evidence": row["evidence"]}, ensure_ascii=False) + "\n")
-        flagged = ev.filter(pl.col("weight") > 0).select(pl.col("account").n_unique()).item()
+            ev = detect_signals(snap, bank=bank, lexicon=lex, dests=dests)
+        write_detection(ev, dests, out)
+        accounts = ev.get_column("account").n_unique()
+        flagged = ev.filter(pl.col("weight") > 0).get_column("account").n_unique()
         console.print(
-            f"{per.height} accounts with evidence ({flagged} with weight > 0), {ev.height} evidence rows, "
+            f"{accounts} accounts with evidence ({flagged} with weight > 0), {ev.height} evidence rows, "
             f"{dests.height} destinations; lexicon {lex.version}"
             + (f"; {quarantined} rows quarantined" if quarantined else "")
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -15,12 +16,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @friendly_errors
     def audit(
-        snapshot: Path = typer.Argument(..., help="Snapshot directory (or an ingest workdir)."),
+        snapshot: Path = typer.Argument(..., help="Snapshot directory (or an ingest WORKDIR)."),
         scan: Path | None = typer.Option(
             None, "--scan", help="Scan results directory (scores.jsonl, networks.jsonl, terms.jsonl) feeding the guard."
         ),
         labels: Path | None = typer.Option(
-            None, "--labels", help="Ground-truth labels.jsonl (default: SNAPSHOT/labels.jsonl)."
+            None, "--labels", help="Ground-truth labels (default: SNAPSHOT's labels.*, if any)."
         ),
         out: Path = typer.Option(Path("out/audit"), "--out", help="Where audit.json and exposure.png go."),
         steps: int = typer.Option(5, "--steps", min=1, help="Rounds of following the top-k suggestions."),
@@ -38,26 +39,31 @@ def register(app: typer.Typer) -> None:
         recall_users: int = typer.Option(2000, "--recall-users", help="Benign users sampled for recall@k."),
         probe_terms: int = typer.Option(60, "--probe-terms", help="Coded terms probed in search (each in 8 spellings)."),
     ) -> None:
-        """Replay the researchers' test-account experiment, unguarded and guarded, and measure benign recall."""
+        """Replay the researchers' test-account experiment, unguarded and guarded, and measure benign recall.
+
+        Exposure is measured against labels when there are any (--labels, or labels.* in SNAPSHOT),
+        which also adds a guard fed by the labels (an oracle); without labels it is measured
+        against the scan's own flags, and --scan is required.
+        """
         from rich.console import Console
 
         from firebreak.errors import FirebreakError
         from firebreak.guard.audit import run_audit
-        from firebreak.results import read_labels, read_scan
         from firebreak.guard.report import print_exposure_table
+        from firebreak.labels import find_labels, read_labels
+        from firebreak.scan.result import ScanResult
         from firebreak.snapshot import load_snapshot
+        from firebreak.tables import read_account_ids
 
         console = Console(stderr=True)
         if mode not in ("view", "follow"):
             raise FirebreakError(f"--mode must be 'view' or 'follow', not {mode!r}")
-        labels_path = labels or snapshot / "labels.jsonl"
-        label_frame = read_labels(labels_path)
-        results = read_scan(scan) if scan is not None else None
-        review: list[str] = []
-        if under_review is not None:
-            if not under_review.exists():
-                raise FirebreakError(f"{under_review}: under-review file not found")
-            review = [line.strip() for line in under_review.read_text().splitlines() if line.strip()]
+        labels_path = labels if labels is not None else find_labels(snapshot)
+        label_frame = read_labels(labels_path) if labels_path is not None else None
+        results = ScanResult.read(scan) if scan is not None else None
+        if label_frame is None and results is None:
+            raise FirebreakError(f"{snapshot}: no labels to audit against: give --scan (and --labels if you have them)")
+        review: list[str] = read_account_ids(under_review, "account ids under review") if under_review is not None else []
         if db is not None:
             from firebreak.store import open_store, resolve_db_url
 
@@ -67,22 +73,26 @@ def register(app: typer.Typer) -> None:
             snap = load_snapshot(snapshot).snapshot
         if results is None:
             console.print("[yellow]no --scan given: the guard is fed by the labels (oracle)[/yellow]")
+        if label_frame is None:
+            console.print("[yellow]no labels: exposure is measured against the scan's own flags[/yellow]")
+        options: dict[str, Any] = {
+            "steps": steps,
+            "k": k,
+            "accounts": accounts,
+            "mode": mode,
+            "seed": seed,
+            "under_review": review,
+            "recall_users": recall_users,
+            "probe_terms": probe_terms,
+            "guard_params": {"risk_threshold": risk_threshold},
+            "out": out,
+        }
         with console.status("auditing") as status:
-            result = run_audit(
-                snap,
-                label_frame,
-                results,
-                steps=steps,
-                k=k,
-                accounts=accounts,
-                mode=mode,
-                seed=seed,
-                under_review=review,
-                recall_users=recall_users,
-                probe_terms=probe_terms,
-                guard_params={"risk_threshold": risk_threshold},
-                out=out,
-                progress=lambda msg: status.update(msg),
-            )
+            if label_frame is not None:
+                from firebreak.lab.oracle import audit_with_labels
+
+                result = audit_with_labels(snap, label_frame, results, progress=lambda msg: status.update(msg), **options)
+            else:
+                result = run_audit(snap, results, progress=lambda msg: status.update(msg), **options)
         print_exposure_table(result, Console())
         Console().print(f"wrote {out / 'audit.json'} and {out / 'exposure.png'}")

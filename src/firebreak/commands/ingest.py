@@ -33,7 +33,7 @@ def ingest(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from firebreak.snapshot.ingest import ingest as run_ingest
+    from firebreak.ingestion import ingest as run_ingest
     from firebreak.snapshot.schema import SCHEMAS
 
     console = Console()

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from firebreak.commands.errors import friendly_errors
 
-SCAN_STAGES = ("graph", "detect", "reports", "roles", "evasion", "terms", "propagate", "networks", "evidence")
+if TYPE_CHECKING:
+    from firebreak.snapshot.model import Snapshot
 
 
-def _load(snapshot: Path):  # noqa: ANN202 - returns a Snapshot
+def _load(snapshot: Path) -> Snapshot:
     from rich.console import Console
 
     from firebreak.snapshot import load_snapshot
@@ -22,19 +23,6 @@ def _load(snapshot: Path):  # noqa: ANN202 - returns a Snapshot
     if quarantined:
         Console(stderr=True).print(f"[yellow]{quarantined:,} rows quarantined[/yellow] while reading {snapshot}")
     return result.snapshot
-
-
-def _read_seeds(path: Path) -> list[str]:
-    from firebreak.errors import SnapshotError
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SnapshotError(f"{path}: cannot read seeds file: {exc}") from None
-    seeds = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if not seeds:
-        raise SnapshotError(f"{path}: no seed account ids (one id per line, '#' comments allowed)")
-    return seeds
 
 
 def register(app: typer.Typer) -> None:
@@ -52,6 +40,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from firebreak.scan import STAGES, ScanParams
         from firebreak.scan import scan as run_scan
 
         console = Console(stderr=True)
@@ -62,7 +51,7 @@ def register(app: typer.Typer) -> None:
             bank = load_bank(hashes)
         snap = _load(snapshot)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console) as bar:
-            task = bar.add_task("scan", total=len(SCAN_STAGES))
+            task = bar.add_task("scan", total=len(STAGES))
             seen: list[str] = []
 
             def step(name: str) -> None:
@@ -71,8 +60,8 @@ def register(app: typer.Typer) -> None:
                 seen.append(name)
                 bar.update(task, description=f"scan: {name}")
 
-            result = run_scan(snap, bank, progress=step, seed=seed)
-            bar.update(task, completed=len(SCAN_STAGES), description="scan: done")
+            result = run_scan(snap, bank, params=ScanParams(seed=seed), progress=step)
+            bar.update(task, completed=len(STAGES), description="scan: done")
         paths = result.write(out)
         st = result.stats
         console.print(
@@ -87,44 +76,37 @@ def register(app: typer.Typer) -> None:
         seeds: Annotated[Path, typer.Option("--seeds", help="File of seed account ids, one per line.")],
         out: Annotated[Path, typer.Option("--out", help="Folder for map.json, map.png and map.html.")],
         top: Annotated[int, typer.Option(help="How many most-connected accounts to list and draw.")] = 50,
+        max_overlaps: Annotated[
+            int | None, typer.Option("--max-overlaps", help="List at most this many overlapping seed pairs (default: all).")
+        ] = None,
     ) -> None:
         """Expand seed accounts into their network: followers, unique followers, overlaps, shared destinations."""
-        import json
-
         from rich.console import Console
 
-        from firebreak.errors import SnapshotError
-        from firebreak.graph.csr import build_graph
-        from firebreak.graph.expand import expand_seeds
-        from firebreak.graph.picture import render_html, render_png
-        from firebreak.graph.signals import account_destinations
+        from firebreak.investigate import map_seeds, write_seed_map
+        from firebreak.tables import read_account_ids
 
         console = Console(stderr=True)
-        seed_ids = _read_seeds(seeds)
+        seed_ids = read_account_ids(seeds, "seed account ids")
         snap = _load(snapshot)
-        with console.status("building the graph"):
-            graph = build_graph(snap)
-        try:
-            seed_map = expand_seeds(graph, seed_ids, account_destinations(snap), top=top)
-        except ValueError as exc:
-            raise SnapshotError(f"{seeds}: {exc}") from None
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "map.json").write_text(json.dumps(seed_map.to_dict(), indent=2), encoding="utf-8")
+        with console.status("mapping the seeds"):
+            seed_map = map_seeds(snap, seed_ids, top=top, max_overlaps=max_overlaps)
         with console.status("drawing"):
-            png = render_png(seed_map, out / "map.png")
-            render_html(seed_map, png, out / "map.html")
+            write_seed_map(seed_map, out)
         if seed_map.missing:
             console.print(f"[yellow]{len(seed_map.missing)} seeds are not accounts of this snapshot[/yellow]: {', '.join(seed_map.missing[:5])}")
+        listed = seed_map.overlaps.height
+        capped = f" (top {listed} listed)" if listed < seed_map.overlapping_pairs else ""
         console.print(
             f"{seed_map.seeds.height} seeds, {seed_map.unique_followers:,} unique followers "
-            f"({seed_map.total_followers:,} counted per seed), {seed_map.overlaps.height} overlapping pairs, "
+            f"({seed_map.total_followers:,} counted per seed), {seed_map.overlapping_pairs} overlapping pairs{capped}, "
             f"{seed_map.shared_destinations.height} shared destinations -> {out}/map.json, map.png, map.html"
         )
 
     @app.command()
     @friendly_errors
     def evaluate(
-        snapshot: Annotated[Path, typer.Argument(help="Snapshot directory with labels.jsonl (and truth.json).")],
+        snapshot: Annotated[Path, typer.Argument(help="Snapshot directory (or ingest WORKDIR) with labels.jsonl (and truth.json).")],
         results: Annotated[Path, typer.Argument(help="Folder written by `firebreak scan`.")],
     ) -> None:
         """Score scan results against the snapshot's labels; prints a table and writes RESULTS/evaluation.json."""
@@ -133,8 +115,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from firebreak.evaluate import evaluate as run_evaluate
-        from firebreak.evaluate import summary_rows
+        from firebreak.lab.evaluate import evaluate as run_evaluate
+        from firebreak.lab.evaluate import summary_rows
 
         figures = run_evaluate(snapshot, results)
         (results / "evaluation.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")

@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from firebreak.errors import FirebreakError
-        from firebreak.sim import STEPS
-        from firebreak.sim import simulate as run
+        from firebreak.lab.sim import STEPS
+        from firebreak.lab.sim import simulate as run
 
         console = Console(stderr=True)
         started = time.perf_counter()

@@ -117,5 +117,5 @@ def discover_terms(
             ),
         )
         .sort(["known", "lift", "accounts", "term"], descending=[False, True, True, False])
-        .cast(dict(DISCOVERY_SCHEMA))
+        .cast(DISCOVERY_SCHEMA)
     )

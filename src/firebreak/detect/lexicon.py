@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import os
 import tomllib
-from itertools import compress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import compress
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -254,14 +255,14 @@ class Lexicon:
             return pl.DataFrame(schema=HIT_SCHEMA)
         return self._finish(*self._collect_screened(texts, self._screen_terms))
 
-    def candidates(self, texts: list[str], automaton: object | None = None) -> np.ndarray:
+    def candidates(self, texts: list[Any], automaton: Any = None) -> np.ndarray:
         """Rows of ``texts`` that may hold a hit: the cheap screen
         (:func:`~firebreak.detect.normalize.screen_batch`, no offsets) scanned once
         with the normalised keys, plus rows with spaced-out letters. Pure-ASCII rows
         take a byte-level path."""
         from firebreak.detect.normalize import screen_batch
 
-        auto = self._screen_terms if automaton is None else automaton
+        auto: Any = self._screen_terms if automaton is None else automaton
         n = len(texts)
         if n == 0 or not len(auto):  # type: ignore[arg-type]
             return np.zeros(0, dtype=np.int64)
@@ -273,12 +274,12 @@ class Lexicon:
                 continue
             sub = texts if len(idx) == n else list(compress(texts, mask.tolist()))
             screen, seps, spaced = screen_batch(sub)
-            ends = np.fromiter((e for e, _ in auto.iter(screen)), dtype=np.int64)  # type: ignore[attr-defined]
+            ends = np.fromiter((e for e, _ in auto.iter(screen)), dtype=np.int64)
             rows = np.searchsorted(seps, ends) - 1 if len(ends) else ends
             out.append(idx[np.unique(np.concatenate([rows, spaced]).astype(np.int64))])
         return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
 
-    def _collect_screened(self, texts: list[str], automaton: object) -> tuple[list[tuple], dict[int, set[int]]]:
+    def _collect_screened(self, texts: list[Any], automaton: Any) -> tuple[list[tuple[Any, ...]], dict[int, set[int]]]:
         cand = self.candidates(texts, automaton)
         if len(cand) == 0:
             return [], {}
@@ -299,9 +300,9 @@ class Lexicon:
         ctx = [(r, self.contexts[j].name, self.contexts[j].factor) for r, js in ctx_rows.items() for j in js]
         return self._finish(rows, ctx_rows), pl.DataFrame(ctx, schema=schema, orient="row")
 
-    def _collect(self, texts: list[str]) -> tuple[list[tuple], dict[int, set[int]]]:
+    def _collect(self, texts: list[Any]) -> tuple[list[tuple[Any, ...]], dict[int, set[int]]]:
         n = len(texts)
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         # normalised pass (also finds context wording)
         nb = normalize_batch(texts)
         ntext = nb.text
@@ -354,10 +355,10 @@ class Lexicon:
             return True
         return not (e < len(text) and _is_word(text[e - 1]) and _is_word(text[e]))
 
-    def _finish(self, rows: list[tuple], ctx_rows: dict[int, set[int]]) -> pl.DataFrame:
+    def _finish(self, rows: list[tuple[Any, ...]], ctx_rows: dict[int, set[int]]) -> pl.DataFrame:
         return pl.DataFrame(self._finish_rows(rows, ctx_rows), schema=HIT_SCHEMA, orient="row")
 
-    def _finish_rows(self, rows: list[tuple], ctx_rows: dict[int, set[int]]) -> list[tuple]:
+    def _finish_rows(self, rows: list[tuple[Any, ...]], ctx_rows: dict[int, set[int]]) -> list[tuple[Any, ...]]:
         """De-duplicate occurrences and apply context; rows of :data:`HIT_SCHEMA` sorted by
         (row, start, end, term). Hits are few, so this is plain Python."""
         if not rows:
@@ -463,7 +464,7 @@ def _str(v: object, where: str) -> str:
     return v
 
 
-def _parse_file(path: Path) -> tuple[str, list[dict], list[dict]]:
+def _parse_file(path: Path) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -489,6 +490,9 @@ def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     means only the packaged files plus whatever ``FIREBREAK_LEXICON`` names.
     ``packaged=False`` skips the packaged files. Raises :class:`LexiconError`
     (one line, naming the file and family) on any malformed file.
+
+    >>> [(h.term, h.category, h.form) for h in load_lexicon().match("new set #p3d0bait")]
+    [('pedobait', 'explicit_hashtag', 'normalised')]
     """
     files = _packaged_files() if packaged else []
     env = os.environ.get(ENV_VAR, "")
@@ -501,7 +505,7 @@ def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     if not files:
         raise LexiconError("no lexicon files to load")
     versions: dict[str, str] = {}
-    raw_fams: list[tuple[Path, int, dict]] = []
+    raw_fams: list[tuple[Path, int, dict[str, Any]]] = []
     contexts: dict[str, ContextRule] = {}
     for path in files:
         version, fams, ctxs = _parse_file(path)

@@ -197,7 +197,7 @@ def tables() -> _Tables:
         return "".join(out)
 
     fmap: dict[int, str] = {}
-    ranges = [range(0, 0x40000), range(0xE0000, 0xE0200)]
+    ranges = [range(0x40000), range(0xE0000, 0xE0200)]
     for rng in ranges:
         for cp in rng:
             c = chr(cp)
@@ -280,7 +280,9 @@ def _compact(keep: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(a[keep] for a in arrays)
 
 
-def _collapse(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, coll: np.ndarray):
+def _collapse(
+    cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, coll: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Collapse runs of one collapsible character within a row; the kept one spans the run."""
     n = len(cps)
     if n < 2:
@@ -298,7 +300,9 @@ def _collapse(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, 
     return cps[idx], row[idx], st[idx], en[last]
 
 
-def _strip(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray):
+def _strip(
+    cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Drop spaces at the start and end of each row (runs are already single)."""
     n = len(cps)
     if n == 0:
@@ -313,7 +317,8 @@ def _strip(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray):
     bad = sp & (edge | edge_end)
     if not bad.any():
         return cps, row, st, en
-    return _compact(~bad, cps, row, st, en)
+    cps, row, st, en = _compact(~bad, cps, row, st, en)
+    return cps, row, st, en
 
 
 def normalize_batch(texts: list[str]) -> NormalizedBatch:
@@ -412,7 +417,11 @@ def normalize(text: str) -> Normalized:
 
 
 def normalize_text(text: str) -> str:
-    """Just the normalised string of ``text``."""
+    """Just the normalised string of ``text``.
+
+    >>> normalize_text("P3D0")
+    'pedo'
+    """
     return normalize(text).text
 
 

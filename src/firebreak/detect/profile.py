@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from firebreak.evidence import Signal, evidence_frame
 from firebreak.snapshot.model import Snapshot
 
 #: service -> (kind, known hosts, names used in handles/labels)
@@ -69,19 +70,6 @@ AGE_PATTERNS: tuple[tuple[str, str], ...] = (
 REVERSED_AGE = r"\b(\d)(\d)\s*(?:\x{21A9}|\x{1F504}|\x{2B05}|\x{1F519})"
 
 DEST_SCHEMA = pl.Schema({"account": pl.String, "destination": pl.String, "kind": pl.String, "source": pl.String})
-EVIDENCE_SCHEMA = pl.Schema(
-    {
-        "account": pl.String,
-        "signal": pl.String,
-        "detail": pl.String,
-        "weight": pl.Float64,
-        "category": pl.String,
-        "source": pl.String,
-        "term": pl.String,
-        "ambiguous": pl.Boolean,
-        "context": pl.String,
-    }
-)
 #: evidence weight per destination kind (web links carry none).
 DEST_WEIGHT = {"messaging": 0.25, "locker": 0.35, "aggregator": 0.05}
 
@@ -92,6 +80,10 @@ def destination_key(url: pl.Expr) -> pl.Expr:
     Scheme, ``www.``, query and fragment are dropped; the host maps to a service by
     exact host or by its first label; routing path segments are skipped; handles of
     messaging services and aggregators are lower-cased.
+
+    >>> urls = pl.DataFrame({"u": ["https://t.me/joinchat/SomeChannel", "mega.example/folder/AbC"]})
+    >>> urls.select(d=destination_key(pl.col("u"))).unnest("d").rows()
+    [('telegram:somechannel', 'messaging'), ('mega:AbC', 'locker')]
     """
     s = url.str.strip_chars().str.replace(r"(?i)^[a-z][a-z0-9+.-]*://", "").str.replace(r"(?i)^www\.", "")
     s = s.str.replace(r"[?#].*$", "").str.strip_chars_end("/")
@@ -158,29 +150,29 @@ def destinations(snapshot: Snapshot) -> pl.DataFrame:
     return (
         out.filter(pl.col("destination").is_not_null() & (pl.col("destination") != ""))
         .select(DEST_SCHEMA.names())
-        .cast(dict(DEST_SCHEMA))
+        .cast(DEST_SCHEMA)
         .unique(maintain_order=True)
     )
 
 
-def _evidence(frame: pl.DataFrame, signal: str, detail: pl.Expr, weight: pl.Expr | float, category: str,
+def _evidence(frame: pl.DataFrame, signal: Signal, detail: pl.Expr, weight: pl.Expr | float,
               source: str, term: pl.Expr | str, ambiguous: bool) -> pl.DataFrame:
-    """``frame`` (one row per account) as evidence rows of :data:`EVIDENCE_SCHEMA`."""
-    return frame.select(
-        "account",
-        signal=pl.lit(signal),
-        detail=detail,
-        weight=weight if isinstance(weight, pl.Expr) else pl.lit(weight),
-        category=pl.lit(category),
-        source=pl.lit(source),
-        term=term if isinstance(term, pl.Expr) else pl.lit(term),
-        ambiguous=pl.lit(ambiguous),
-        context=pl.lit(None, pl.String),
+    """``frame`` (one row per account) as evidence rows (:data:`firebreak.evidence.EVIDENCE`)."""
+    return evidence_frame(
+        frame.select(
+            "account",
+            signal=pl.lit(signal.value),
+            detail=detail,
+            weight=weight if isinstance(weight, pl.Expr) else pl.lit(weight),
+            source=pl.lit(source),
+            term=term if isinstance(term, pl.Expr) else pl.lit(term),
+            ambiguous=pl.lit(ambiguous),
+        )
     )
 
 
 def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Evidence rows (:data:`EVIDENCE_SCHEMA`) for off-platform destinations, price lists,
+    """Evidence rows (:data:`firebreak.evidence.EVIDENCE`) for off-platform destinations, price lists,
     coded ages and stated minor ages next to selling wording. ``dests`` reuses a
     :func:`destinations` frame."""
     dests = destinations(snapshot) if dests is None else dests
@@ -188,10 +180,9 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
         dests.filter(pl.col("kind").is_in(list(DEST_WEIGHT)))
         .group_by("account", "destination", "kind", maintain_order=True)
         .agg(pl.col("source").unique().sort().str.join(",")),
-        "profile:offplatform",
+        Signal.PROFILE_OFFPLATFORM,
         pl.format("{} destination {} (in {})", "kind", "destination", "source"),
         pl.col("kind").replace_strict(DEST_WEIGHT, return_dtype=pl.Float64),
-        "offplatform_invite",
         "public-findings 3.2-3.3: cross-site links, Mega hashtags, chat-group identifiers (WSJ 2023; NBC 2023; SIO 2023)",
         pl.col("destination"),
         ambiguous=True,
@@ -210,10 +201,9 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
     )
     prices = _evidence(
         t.filter(pl.col("n_prices") >= 2).group_by("account", maintain_order=True).agg(pl.len().alias("n"), pl.col("source").unique().sort().str.join(",")),
-        "profile:menu_price",
+        Signal.PROFILE_MENU_PRICE,
         pl.format("price list ({} text(s) with 2+ currency amounts, in {})", "n", "source"),
         0.2,
-        "menu_price",
         "WSJ June 2023: menus and price lists; caution: shops, restaurants, creators (public-findings 3.6)",
         "price list",
         ambiguous=True,
@@ -222,22 +212,20 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
     youngest = (pl.col("age").min(), pl.col("source").unique().sort().str.join(","))
     selling = _evidence(
         minors.filter(pl.col("selling")).group_by("account", maintain_order=True).agg(*youngest),
-        "profile:minor_selling",
+        Signal.PROFILE_MINOR_SELLING,
         pl.format("stated age {} next to selling wording (in {})", "age", "source"),
         0.5,
-        "age_claim",
         "WSJ June 2023 (via blinkscoop): sellers state a minor's age, also in code ('on chapter 14', '31' + reverse arrow)",
         pl.format("age {}", "age"),
         ambiguous=False,
     )
     coded = _evidence(
         minors.filter(pl.col("coded_age") & ~pl.col("selling")).group_by("account", maintain_order=True).agg(*youngest),
-        "profile:age_code",
+        Signal.PROFILE_AGE_CODE,
         pl.format("age {} written in code (in {})", "age", "source"),
         0.2,
-        "age_claim",
         "WSJ June 2023 (via blinkscoop): 'on chapter 14', '31' + reverse arrow",
         pl.format("age {}", "age"),
         ambiguous=True,
     )
-    return pl.concat([off, prices, selling, coded], how="vertical_relaxed").cast(dict(EVIDENCE_SCHEMA))
+    return pl.concat([off, prices, selling, coded], how="vertical")

@@ -33,16 +33,20 @@ from __future__ import annotations
 import polars as pl
 
 from firebreak.detect.lexicon import Lexicon, load_lexicon
-from firebreak.detect.profile import EVIDENCE_SCHEMA, destinations, profile_signals
+from firebreak.detect.media.banks import HashBank
+from firebreak.detect.profile import destinations, profile_signals
+from firebreak.evidence import Signal, Unit, category_of, empty_evidence, evidence_frame
 from firebreak.snapshot.model import Snapshot
 
-__all__ = ["EVIDENCE_SCHEMA", "SURFACES", "destinations", "detect_signals", "texts_of"]
+__all__ = ["SURFACES", "destinations", "detect_signals", "texts_of"]
 
 #: text surfaces scanned by the lexicon.
 SURFACES = ("bio", "display_name", "handle", "profile_link", "caption", "hashtags", "post_link", "search")
 #: weight factor for ambiguous evidence of an uncorroborated account.
 UNCORROBORATED_FACTOR = 0.0
 _CODED = ("explicit_hashtag", "coded_term", "emoji_code")
+_CATEGORY = {s.value: category_of(s) for s in Signal}
+_UNIT = {s.value: s.info.unit.value for s in Signal}
 _COMMERCE_GROUP = {"menu_price": "menu", "offplatform_invite": "offplatform", "age_claim": "age"}
 
 
@@ -73,7 +77,7 @@ def texts_of(snapshot: Snapshot) -> pl.DataFrame:
 
 
 def lexicon_evidence(snapshot: Snapshot, lexicon: Lexicon) -> pl.DataFrame:
-    """Lexicon evidence rows (:data:`EVIDENCE_SCHEMA`), one per (account, term, form,
+    """Lexicon evidence rows (:data:`firebreak.evidence.EVIDENCE`), one per (account, term, form,
     context), with counts and surfaces in ``detail``.
 
     Context wording reaches beyond its own text: a post's caption context covers
@@ -84,7 +88,7 @@ def lexicon_evidence(snapshot: Snapshot, lexicon: Lexicon) -> pl.DataFrame:
     texts = texts_of(snapshot).with_row_index("row").with_columns(pl.col("row").cast(pl.Int64))
     hits, ctx = lexicon.match_batch_with_context(texts.get_column("text"))
     if hits.height == 0:
-        return pl.DataFrame(schema=EVIDENCE_SCHEMA)
+        return empty_evidence()
     meta = texts.select("row", "account", "surface", "ref")
     hits = hits.join(meta, on="row")
     ctx = ctx.join(meta, on="row")
@@ -117,49 +121,58 @@ def lexicon_evidence(snapshot: Snapshot, lexicon: Lexicon) -> pl.DataFrame:
     hits = hits.with_columns(kind=pl.when(pl.col("surface") == "search").then(pl.lit("search")).otherwise(pl.lit("lexicon")))
     return (
         hits.group_by("account", "kind", "category", "term", "family", "form", "context", "ambiguous", "source", maintain_order=True)
-        .agg(pl.len().alias("n"), pl.col("surface").unique().sort().str.join(","), pl.col("weight").max())
+        .agg(
+            pl.len().alias("n"),
+            pl.col("surface").unique().sort().str.join(","),
+            pl.col("weight").max(),
+            pl.col("ref").first(),
+            pl.concat_list("start", "end").first().alias("span"),
+        )
         .select(
             "account",
             signal=pl.col("kind") + ":" + pl.col("category"),
             detail=pl.format('"{}" ({} {}) x{} in {}', "term", "family", "form", "n", "surface")
             + pl.when(pl.col("context").is_not_null()).then(pl.format(" [{} wording]", "context")).otherwise(pl.lit("")),
             weight="weight",
-            category="category",
             source="source",
             term="term",
             ambiguous="ambiguous",
             context="context",
+            ref="ref",
+            span="span",
         )
-        .cast(dict(EVIDENCE_SCHEMA))
+        .pipe(evidence_frame)
     )
 
 
-def media_evidence(snapshot: Snapshot, bank: object) -> pl.DataFrame:
+def media_evidence(snapshot: Snapshot, bank: HashBank) -> pl.DataFrame:
     """Media-match evidence rows from ``firebreak.detect.media.match_posts``."""
-    from firebreak.detect.media import match_posts
+    from firebreak.detect.media.match import match_posts
 
-    m = match_posts(snapshot.posts, bank)  # type: ignore[arg-type]
+    m = match_posts(snapshot.posts, bank)
     if m.height == 0:
-        return pl.DataFrame(schema=EVIDENCE_SCHEMA)
-    return m.select(
-        "account",
-        "signal",
-        detail=pl.format("post {}: {}", "post", "detail"),
-        weight=pl.col("weight").cast(pl.Float64),
-        category=pl.lit("media"),
-        source=pl.format("hash bank {}", "bank"),
-        term=pl.col("hash"),
-        ambiguous=pl.lit(False),
-        context=pl.lit(None, pl.String),
-    ).cast(dict(EVIDENCE_SCHEMA))
+        return empty_evidence()
+    return evidence_frame(
+        m.select(
+            "account",
+            "signal",
+            detail=pl.format("post {}: {}", "post", "detail"),
+            weight=pl.col("weight").cast(pl.Float64),
+            source=pl.format("hash bank {}", "bank"),
+            hash=pl.col("hash"),
+            ref=pl.col("post"),
+        )
+    )
 
 
 def corroborate(evidence: pl.DataFrame) -> pl.DataFrame:
     """Apply the corroboration rule (module docstring) to an evidence frame."""
     if evidence.height == 0:
         return evidence
-    clean = pl.col("context").is_null() & (pl.col("weight") > 0) & ~pl.col("signal").str.starts_with("search:")
-    per = evidence.group_by("account").agg(
+    category = pl.col("signal").cast(pl.String).replace_strict(_CATEGORY, default=None, return_dtype=pl.String)
+    own = pl.col("signal").cast(pl.String).replace_strict(_UNIT, return_dtype=pl.String) != Unit.SEARCH.value
+    clean = pl.col("context").is_null() & (pl.col("weight") > 0) & own
+    per = evidence.with_columns(category=category).group_by("account").agg(
         strong=(clean & ~pl.col("ambiguous")).any(),
         coded=(clean & pl.col("category").is_in(_CODED)).any(),
         commerce=pl.col("category").replace_strict(_COMMERCE_GROUP, default=None, return_dtype=pl.String).filter(clean).drop_nulls().n_unique(),
@@ -173,19 +186,24 @@ def corroborate(evidence: pl.DataFrame) -> pl.DataFrame:
     ).drop("corroborated")
 
 
-def detect_signals(snapshot: Snapshot, bank: object | None = None, lexicon: Lexicon | None = None) -> pl.DataFrame:
+def detect_signals(
+    snapshot: Snapshot,
+    bank: HashBank | None = None,
+    lexicon: Lexicon | None = None,
+    dests: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Per-account evidence for ``snapshot``.
 
     Returns one row per evidence item with columns ``account, signal, detail,
-    weight, category, source, term, ambiguous, context`` (:data:`EVIDENCE_SCHEMA`),
+    weight, source, term, ambiguous, context, counterpart, hash, ref, span``
+    (:data:`firebreak.evidence.EVIDENCE`),
     sorted by account then weight (descending). ``bank`` (a
     :class:`firebreak.detect.media.HashBank`) adds ``media:*`` rows; ``lexicon``
-    defaults to :func:`load_lexicon`.
+    defaults to :func:`load_lexicon`; ``dests`` reuses a :func:`destinations` frame.
     """
     lexicon = load_lexicon() if lexicon is None else lexicon
-    parts = [lexicon_evidence(snapshot, lexicon), profile_signals(snapshot)]
+    parts = [lexicon_evidence(snapshot, lexicon), profile_signals(snapshot, dests)]
     if bank is not None:
         parts.append(media_evidence(snapshot, bank))
-    evidence = pl.concat(parts, how="vertical_relaxed").cast(dict(EVIDENCE_SCHEMA))
-    evidence = corroborate(evidence)
-    return evidence.sort(["account", "weight", "signal", "detail"], descending=[False, True, False, False]).select(EVIDENCE_SCHEMA.names())
+    evidence = corroborate(pl.concat(parts, how="vertical"))
+    return evidence.sort([pl.col("account"), pl.col("weight"), pl.col("signal").cast(pl.String), pl.col("detail")], descending=[False, True, False, False])

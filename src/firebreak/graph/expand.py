@@ -31,6 +31,7 @@ class SeedMap:
     connected: pl.DataFrame  # account, follows_seeds, followed_by_seeds, interactions, score
     missing: list[str] = field(default_factory=list)
     edges: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"src": pl.String, "dst": pl.String}))
+    overlapping_pairs: int = 0  # seed pairs sharing a follower, before any cap on the list
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict."""
@@ -38,6 +39,8 @@ class SeedMap:
             "seeds": self.seeds.to_dicts(),
             "unique_followers": self.unique_followers,
             "total_followers": self.total_followers,
+            "overlapping_pairs": self.overlapping_pairs,
+            "overlaps_listed": self.overlaps.height,
             "overlaps": self.overlaps.to_dicts(),
             "shared_destinations": self.shared_destinations.to_dicts(),
             "most_connected": self.connected.to_dicts(),
@@ -52,13 +55,19 @@ def _indicator(idx: np.ndarray, n: int) -> np.ndarray:
 
 
 def expand_seeds(
-    graph: Graph, seed_ids: list[str], destinations: pl.DataFrame | None = None, *, top: int = 50, max_overlaps: int = 200
+    graph: Graph,
+    seed_ids: list[str],
+    destinations: pl.DataFrame | None = None,
+    *,
+    top: int = 50,
+    max_overlaps: int | None = None,
 ) -> SeedMap:
     """Map the network around ``seed_ids`` (account ids; unknown ones are listed in ``missing``).
 
     ``destinations`` is an ``account, destination`` frame (e.g. from
-    :func:`firebreak.graph.signals.account_destinations`). ``top`` bounds the most
-    connected accounts returned, ``max_overlaps`` the seed pairs listed.
+    :func:`firebreak.detect.profile.destinations`). ``top`` bounds the most
+    connected accounts returned, ``max_overlaps`` the seed pairs listed (most shared
+    followers first; ``None`` lists all); ``overlapping_pairs`` counts them all.
     Raises ``ValueError`` when no seed is a known account.
     """
     n = graph.n
@@ -88,7 +97,9 @@ def expand_seeds(
             "b": graph.ids.decode(idx[shared.col]),
             "shared_followers": shared.data.astype(np.int64),
             "jaccard": np.round(shared.data / np.maximum(union_ab, 1), 4),
-        }).sort(["shared_followers", "a", "b"], descending=[True, False, False]).head(max_overlaps)
+        }).sort(["shared_followers", "a", "b"], descending=[True, False, False])
+        if max_overlaps is not None:
+            overlaps = overlaps.head(max_overlaps)
     else:
         overlaps = pl.DataFrame(schema={"a": pl.String, "b": pl.String, "shared_followers": pl.Int64, "jaccard": pl.Float64})
     if destinations is not None and destinations.height:
@@ -130,4 +141,26 @@ def expand_seeds(
         connected=connected,
         missing=missing,
         edges=edges,
+        overlapping_pairs=int(shared.nnz),
     )
+
+
+def unique_followers_per_group(followers: sp.csr_matrix, group: np.ndarray, members: np.ndarray, k: int) -> np.ndarray:
+    """Distinct followers of each group's members, in one sparse product.
+
+    ``followers``: the n x n matrix whose row ``j`` lists ``j``'s followers;
+    ``group``: a group number per account (``-1`` for none), ``0 <= group < k``;
+    ``members``: which accounts of a group count (a network's sellers).
+    Returns ``k`` counts; a follower of two members of one group counts once.
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> f = sp.csr_matrix(np.array([[0, 1, 1], [0, 0, 1], [0, 0, 0]]))  # 0 is followed by 1 and 2; 1 by 2
+    >>> unique_followers_per_group(f, np.array([0, 0, -1]), np.array([True, True, False]), 1).tolist()
+    [2]
+    """
+    if k == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = np.flatnonzero((group >= 0) & members)
+    inc = sp.csr_matrix((np.ones(idx.size), (group[idx], idx)), shape=(k, followers.shape[0]))
+    reach = (inc @ followers).tocsr()
+    return np.asarray(np.diff(reach.indptr).astype(np.int64))

@@ -21,6 +21,10 @@ class IdMap:
     ``ids`` holds the account ids in index order; ``frame`` is the same as a
     two-column ``(id, idx)`` frame used for joins; ``enum`` the Polars ``Enum``
     of the ids, whose physical codes are the dense indices.
+
+    >>> ids = IdMap.from_ids(["a", "b", "c"])
+    >>> ids.encode(["c", "deleted", "a"]).tolist(), ids.decode([1]).to_list()
+    ([2, -1, 0], ['b'])
     """
 
     ids: pl.Series

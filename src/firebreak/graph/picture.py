@@ -45,7 +45,7 @@ def render_png(seed_map: SeedMap, path: str | Path, *, title: str = "Seed networ
     if seed_map.edges.height:
         s = np.array([pos[a] for a in seed_map.edges.get_column("src").to_list()])
         d = np.array([pos[a] for a in seed_map.edges.get_column("dst").to_list()])
-        ax.add_collection(LineCollection(np.stack([xy[s], xy[d]], axis=1), colors="#999999", linewidths=0.4, alpha=0.5))
+        ax.add_collection(LineCollection(list(np.stack([xy[s], xy[d]], axis=1)), colors="#999999", linewidths=0.4, alpha=0.5))
     touch = seed_map.connected.select("account", (pl.col("follows_seeds") + pl.col("followed_by_seeds")).alias("t"))
     t = dict(zip(touch.get_column("account").to_list(), touch.get_column("t").to_list(), strict=True))
     k = len(seeds)

@@ -132,10 +132,10 @@ class RoleScores:
     iterations: int
     rates: dict[str, float]
 
-    def risk(self) -> np.ndarray:
-        """Risk in [0, 1]: a logistic of the stronger role's units, 0.5 exactly at the flag threshold."""
+    def risk(self, units_to_flag: float, steepness: float = 2.0) -> np.ndarray:
+        """Risk in [0, 1]: a logistic of the stronger role's units, 0.5 exactly at ``units_to_flag``."""
         units = np.maximum(self.seller_units, self.buyer_units)
-        return 1.0 / (1.0 + np.exp(-2.0 * (units - 2.0)))
+        return np.asarray(1.0 / (1.0 + np.exp(-steepness * (units - units_to_flag))))
 
 
 def _poisson_credit(k: np.ndarray, expected: np.ndarray, full_at: float) -> np.ndarray:
@@ -162,18 +162,18 @@ def _binned_rate(k: np.ndarray, d: np.ndarray, reference: np.ndarray, prior_edge
     ds = np.bincount(bins[reference], weights=d[reference], minlength=nb)
     overall = max(ks.sum() / max(ds.sum(), 1.0), 1e-6)
     rate = (ks + prior_edges * overall) / (ds + prior_edges)
-    return np.maximum(np.maximum(rate[bins], floor), 1e-6)
+    return np.asarray(np.maximum(np.maximum(rate[bins], floor), 1e-6))
 
 
 def _enrichment_gate(k: np.ndarray, d: np.ndarray, rate: np.ndarray | float, zero: float, full: float) -> np.ndarray:
     """0 when the share ``k / d`` is at most ``zero`` times ``rate``, 1 from ``full`` times, log-linear between."""
     share = np.divide(k, d, out=np.zeros_like(k, dtype=np.float64), where=d > 0)
     ratio = np.log(np.maximum(share, 1e-300) / rate)
-    return np.clip((ratio - np.log(zero)) / (np.log(full) - np.log(zero)), 0.0, 1.0)
+    return np.asarray(np.clip((ratio - np.log(zero)) / (np.log(full) - np.log(zero)), 0.0, 1.0))
 
 
 def _distinct_targets(matrix: sp.csr_matrix) -> np.ndarray:
-    return np.diff(matrix.indptr).astype(np.float64)
+    return np.asarray(np.diff(matrix.indptr).astype(np.float64))
 
 
 def destination_units(destination: np.ndarray, seller: np.ndarray, p: RoleParams) -> np.ndarray:
@@ -274,7 +274,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
     comp: dict[str, np.ndarray] = {}
     rates: dict[str, float] = {}
     it = 0
-    for it in range(1, p.max_iter + 1):
+    for it in range(1, p.max_iter + 1):  # noqa: B007 - the count is reported after the loop
         reference = ~buyer & ~seller
         # --- buyers anchored on sellers that have evidence of their own (never on audience alone)
         anchored = buyer_side(anchor, reference)

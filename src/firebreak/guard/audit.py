@@ -2,9 +2,10 @@
 
 Fresh test accounts each view (or follow) one seller, then for ``steps`` rounds
 follow the top-``k`` suggestions; search is probed with coded terms in their
-obfuscated forms. Each run (unguarded, guarded by the scan's flags, guarded by
-the labels as a perfect-scan oracle) records per step the share of suggestions
-that are abusive (labels ``seller``/``buyer``), the steps until the first
+obfuscated forms. Each run (unguarded, guarded by the scan's flags and, in the
+lab, guarded by an oracle built from labels) records per step the share of
+suggestions that are abusive (by the labels when there are any, else by the
+scan's own flags: a real platform has no ground truth), the steps until the first
 abusive suggestion, how much of the seller's network the account reached, and
 the share of search results that are abusive. Benign quality is recall@k on
 held-out benign follows, with and without the guard.
@@ -21,21 +22,25 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from firebreak.guard.inputs import scores_from_labels
-from firebreak.results import ScanResults
+from firebreak.detect.lexicon import Lexicon, load_lexicon
+from firebreak.guard.decisions import DecisionLog
 from firebreak.guard.matrices import FLOAT, adjacency, binary, indicator, row_ids
 from firebreak.guard.platform import Platform
 from firebreak.guard.policy import Guard
 from firebreak.guard.probes import lexicon_terms, probe_queries
 from firebreak.guard.recommender import CoFollowRecommender
 from firebreak.guard.search import SearchIndex
+from firebreak.scan.result import ScanResult
 from firebreak.snapshot.model import Snapshot
 
 Progress = Callable[[str], None]
 
 
 def pick_test_sellers(platform: Platform, labels: pl.DataFrame, count: int, seed: int = 0) -> np.ndarray:
-    """Dense indices of ``count`` active sellers to start test accounts from, spread over networks."""
+    """Dense indices of ``count`` active sellers to start test accounts from, spread over networks.
+
+    ``labels``: rows ``account, role, network`` (ground truth, or the scan's own scores).
+    """
     sellers = labels.filter(pl.col("role") == "seller").select("account", "network")
     idx = platform.encode(sellers.get_column("account"))
     sellers = sellers.with_columns(pl.Series("idx", idx)).filter(pl.col("idx") >= 0)
@@ -201,11 +206,27 @@ def recall_at_k(
     return float(np.concatenate(recalls).mean())
 
 
+def _roles(platform: Platform, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(abusive, network)`` per account from rows ``account, role, network`` (labels or scan scores)."""
+    n = platform.n
+    rows = frame.with_columns(pl.Series("idx", platform.encode(frame.get_column("account")))).filter(pl.col("idx") >= 0)
+    idx = rows.get_column("idx").to_numpy()
+    role = rows.get_column("role").fill_null("none").to_numpy()
+    abusive = np.zeros(n, dtype=bool)
+    abusive[idx[(role == "seller") | (role == "buyer")]] = True
+    network = np.full(n, -1, dtype=np.int64)
+    with_net = rows.filter(pl.col("network").is_not_null() & pl.col("role").is_in(["seller", "buyer"]))
+    codes = with_net.get_column("network").cast(pl.String).cast(pl.Categorical).to_physical().to_numpy()
+    network[with_net.get_column("idx").to_numpy()] = codes.astype(np.int64)
+    return abusive, network
+
+
 def run_audit(
     snapshot: Snapshot,
-    labels: pl.DataFrame,
-    scan: ScanResults | None = None,
+    scan: ScanResult | None = None,
     *,
+    truth: pl.DataFrame | None = None,
+    oracle: ScanResult | None = None,
     steps: int = 5,
     k: int = 10,
     accounts: int = 20,
@@ -214,7 +235,7 @@ def run_audit(
     holdout: float = 0.2,
     recall_users: int = 2000,
     under_review: Iterable[str] = (),
-    lexicon: Any = None,
+    lexicon: Lexicon | None = None,
     guard_params: dict[str, Any] | None = None,
     probe_terms: int = 60,
     out: Path | None = None,
@@ -222,63 +243,52 @@ def run_audit(
 ) -> dict[str, Any]:
     """Run the audit and return the ``audit.json`` document (written, with a plot, under ``out`` if given).
 
-    ``labels``: ground truth (``account, role, network``), used only to score exposure and as
-    the oracle guard's flags. ``probe_terms``: coded terms probed in search (lexicon terms and
-    the scan's terms, sampled), each in every obfuscated variant. ``scan``: the scan's results feeding the real guard (without it the
-    guarded run uses the oracle). Output keys: ``unguarded``, ``guarded``, ``benign_recall_at_k``,
-    ``blocked`` (reason -> count, guarded run), ``oracle`` (the same for the label-fed guard), ``config``.
+    ``scan``: the scan's results feeding the guard. ``truth``: known roles (``account, role,
+    network``) that exposure is measured against; without it, exposure is measured against
+    the scan's own flags (a real platform has no ground truth). ``oracle``: a second guard's
+    input (the lab builds one from labels, a perfect scan), reported under ``oracle``.
+    At least one of ``scan`` and ``truth`` is needed. ``probe_terms``: coded terms probed in
+    search (lexicon terms and the scan's terms, sampled), each in every obfuscated variant.
+    Output keys: ``unguarded``, ``guarded``, ``benign_recall_at_k``, ``blocked`` (reason ->
+    count), ``oracle`` (when given), ``config`` (``exposure_measured_by``: ``labels`` or ``scan``).
     """
     say = progress or (lambda _msg: None)
     if mode not in ("view", "follow"):
         raise ValueError(f"mode must be 'view' or 'follow', not {mode!r}")
+    if scan is None and oracle is None:
+        raise ValueError("the audit needs scan results or an oracle to guard with")
+    reference = truth if truth is not None else scan.scores if scan is not None else None
+    if reference is None:
+        raise ValueError("the audit needs labels or scan results to measure exposure against")
     under_review = list(under_review)
     say("indexing the platform")
     platform = Platform.from_snapshot(snapshot)
     n = platform.n
-    lab = labels.with_columns(pl.Series("idx", platform.encode(labels.get_column("account"))))
-    lab = lab.filter(pl.col("idx") >= 0)
-    lidx = lab.get_column("idx").to_numpy()
-    role = lab.get_column("role").to_numpy()
-    abusive = np.zeros(n, dtype=bool)
-    abusive[lidx[(role == "seller") | (role == "buyer")]] = True
+    abusive, network = _roles(platform, reference)
     benign = ~abusive
-    network = np.full(n, -1, dtype=np.int64)
-    with_net = lab.filter(pl.col("network").is_not_null() & pl.col("role").is_in(["seller", "buyer"]))
-    codes = with_net.get_column("network").cast(pl.String).cast(pl.Categorical).to_physical().to_numpy()
-    network[with_net.get_column("idx").to_numpy()] = codes.astype(np.int64)
 
     say("fitting the recommender and search")
     rec = CoFollowRecommender().fit(platform.follows, platform.views, platform.active)
     search = SearchIndex().fit(platform)
     if lexicon is None:
-        from firebreak.detect.lexicon import load_lexicon
-
         lexicon = load_lexicon()
     params = guard_params or {}
-    oracle_scan = scores_from_labels(labels)
-    terms = scan.terms if scan is not None else oracle_scan.terms
-    params = {"record": True, **params}
-    oracle = Guard(**params).fit(
-        platform.ids,
-        oracle_scan.scores,
-        networks=oracle_scan.networks,
-        terms=terms,
-        minor=platform.minor,
-        under_review=under_review,
-        lexicon=lexicon,
-    )
-    guards = {"oracle": oracle}
-    if scan is not None:
-        guards["scan"] = Guard(**params).fit(
+    inputs = {name: r for name, r in (("scan", scan), ("oracle", oracle)) if r is not None}
+    guards = {
+        name: Guard(**params).fit(
             platform.ids,
-            scan.scores,
-            networks=scan.networks,
-            terms=scan.terms,
+            r.scores,
+            networks=r.networks,
+            terms=r.terms if r.terms.height or scan is None else scan.terms,
             minor=platform.minor,
             under_review=under_review,
             lexicon=lexicon,
         )
-    start = pick_test_sellers(platform, labels, accounts, seed)
+        for name, r in inputs.items()
+    }
+    main = "scan" if scan is not None else "oracle"
+    terms = inputs[main].terms if inputs[main].terms.height or scan is None else scan.terms
+    start = pick_test_sellers(platform, reference, accounts, seed)
     scan_terms = (
         terms.sort(pl.col("known").fill_null(False), maintain_order=True).get_column("term").to_list() if terms.height else []
     )  # discovered (known: false) first
@@ -292,13 +302,12 @@ def run_audit(
     decisions: dict[str, pl.DataFrame] = {}
     for name, g in guards.items():
         say(f"walking {start.size} test accounts for {steps} steps, guarded ({name})")
-        g.reset_log()
-        runs[name] = walk(rec, start, abusive, network, steps=steps, k=k, guard=g, mode=mode)
-        runs[name].update(probe_search(search, probes, abusive, guard=g))
-        blocked[name] = g.blocked_counts()
-        decisions[name] = _decode_decisions(g.decisions, platform)
-        g.reset_log()
-        g.record = False
+        log = DecisionLog(record=True)
+        logged = g.logged(log)
+        runs[name] = walk(rec, start, abusive, network, steps=steps, k=k, guard=logged, mode=mode)
+        runs[name].update(probe_search(search, probes, abusive, guard=logged))
+        blocked[name] = log.counts()
+        decisions[name] = _decode_decisions(log.decisions(), platform)
 
     say("measuring benign recall@k on held-out follows")
     train, users, held = holdout_split(
@@ -319,29 +328,30 @@ def run_audit(
             "holdout": holdout,
         }
 
-    main = "scan" if scan is not None else "oracle"
     result: dict[str, Any] = {
         "unguarded": runs["unguarded"],
         "guarded": runs[main],
         "benign_recall_at_k": recall_block(main),
         "blocked": blocked[main],
-        "oracle": {
+    }
+    if oracle is not None:
+        result["oracle"] = {
             "guarded": runs["oracle"],
             "benign_recall_at_k": recall_block("oracle"),
             "blocked": blocked["oracle"],
-        },
-        "config": {
-            "steps": steps,
-            "k": k,
-            "accounts": int(start.size),
-            "mode": mode,
-            "seed": seed,
-            "guard_source": main,
-            "probe_queries": len(probes),
-            "accounts_on_platform": n,
-            "recommender": rec.get_params(),
-            "guard": oracle.get_params(),
-        },
+        }
+    result["config"] = {
+        "steps": steps,
+        "k": k,
+        "accounts": int(start.size),
+        "mode": mode,
+        "seed": seed,
+        "guard_source": main,
+        "exposure_measured_by": "labels" if truth is not None else "scan",
+        "probe_queries": len(probes),
+        "accounts_on_platform": n,
+        "recommender": rec.get_params(),
+        "guard": guards[main].get_params(),
     }
     if out is not None:
         write_audit(result, out)

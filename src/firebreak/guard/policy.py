@@ -21,8 +21,9 @@ Like a scikit-learn estimator, the constructor only stores parameters and
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -31,26 +32,12 @@ import polars as pl
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
+from firebreak.evidence import BUYER_BEHAVIOUR
 from firebreak.graph.ids import IdMap
+from firebreak.guard.decisions import CODE, DecisionLog
 from firebreak.guard.matrices import drop_entries, row_ids
 
-#: reason code -> name; code 0 means allowed.
-REASONS: tuple[str, ...] = (
-    "allowed",
-    "flagged_seller",
-    "flagged_buyer",
-    "flagged_network",
-    "risk_above_threshold",
-    "under_review",
-    "minor_protection",
-    "flagged_seed",
-    "search_lexicon_term",
-    "search_discovered_term",
-    "search_hashtag_hidden",
-)
-CODE = {name: i for i, name in enumerate(REASONS)}
-#: evidence signals about an account's own seeking behaviour (not about its audience).
-_BUYER_SIGNALS = r"follows_seller|interacts_seller|messages_seller|message_seller|search|role:buyer|buyer_behaviou?r"
+_BUYER_VALUES = sorted(s.value for s in BUYER_BEHAVIOUR)
 #: lexicon categories whose ambiguous terms still block a search that is the code itself.
 _EXACT_CATEGORIES = frozenset({"coded_term", "emoji_code", "explicit_hashtag", "age_claim"})
 _BLOCKED_BIT = np.uint8(1)
@@ -71,6 +58,8 @@ class LexiconLike(Protocol):
     """What the guard needs of :class:`firebreak.detect.lexicon.Lexicon`."""
 
     def match(self, text: str) -> list[Any]: ...
+
+    def match_many(self, texts: Sequence[str | None]) -> list[list[Any]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +90,10 @@ class Guard(BaseEstimator):
         ("#cheesepizza", "c*p", an emoji code) but not one that merely contains it
         ("cheese pizza near me"), and never blocks on selling words alone; ``"any"`` blocks
         every hit; ``"never"`` blocks only unambiguous terms.
-    record: keep every decision (surface, viewer, account, reason) in :attr:`decisions`, not only counts.
+
+    The fitted guard never changes when used. To count (or record) its refusals, use
+    :meth:`logged`, which returns a guard sharing the fitted state and writing into a
+    :class:`~firebreak.guard.decisions.DecisionLog`.
     """
 
     def __init__(
@@ -113,7 +105,6 @@ class Guard(BaseEstimator):
         suppress_flagged_seeds: bool = True,
         block_search_terms: bool = True,
         ambiguous_search: str = "exact",
-        record: bool = False,
     ) -> None:
         self.risk_threshold = risk_threshold
         self.suspicion_threshold = suspicion_threshold
@@ -122,7 +113,6 @@ class Guard(BaseEstimator):
         self.suppress_flagged_seeds = suppress_flagged_seeds
         self.block_search_terms = block_search_terms
         self.ambiguous_search = ambiguous_search
-        self.record = record
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -204,9 +194,14 @@ class Guard(BaseEstimator):
 
             self.lexicon_ = load_lexicon()
         self.terms_ = _TermMatcher(_term_list(terms))
-        self.counts_ = np.zeros(len(REASONS), dtype=np.int64)
-        self.decisions_: list[pl.DataFrame] = []
+        self.log_: DecisionLog | None = None
         return self
+
+    def logged(self, log: DecisionLog) -> Guard:
+        """This fitted guard, writing each refusal into ``log`` (the guard itself is left unchanged)."""
+        clone = copy.copy(self)
+        clone.log_ = log
+        return clone
 
     # ------------------------------------------------------------ candidates
     def refused(
@@ -249,7 +244,7 @@ class Guard(BaseEstimator):
             cand = candidates.take(hit)
             code = self.reason_.take(cand)
             code[code == 0] = CODE["minor_protection"]
-            who = viewers.take(np.asarray(rows).take(hit)) if self.record else None
+            who = viewers.take(np.asarray(rows).take(hit)) if self.log_ is not None and self.log_.record else None
             self._log(code, who, cand, surface)
         return bad
 
@@ -265,7 +260,7 @@ class Guard(BaseEstimator):
             vminor = vminor | np.asarray(viewer_minor, dtype=bool)
         if viewer_buyer_like is not None:
             vbuyer = vbuyer | np.asarray(viewer_buyer_like, dtype=bool)
-        return ((vbuyer * _MINOR_BIT) | (vminor * _BUYER_BIT)).astype(np.uint8)
+        return np.asarray(((vbuyer * _MINOR_BIT) | (vminor * _BUYER_BIT)).astype(np.uint8))
 
     def allowed(
         self,
@@ -366,7 +361,7 @@ class Guard(BaseEstimator):
 
     def hidden_terms(self, terms: list[str]) -> np.ndarray:
         """Boolean per hashtag: True for those a search would block; they never appear in results or autofill."""
-        if not self.block_search_terms or not terms:
+        if not self.block_search_terms or not terms or self.lexicon_ is None:
             return np.zeros(len(terms), dtype=bool)
         hits = self.lexicon_.match_many(terms)
         hidden = np.array([self._query_hit(t, h)[0] is not None for t, h in zip(terms, hits, strict=True)], dtype=bool)
@@ -399,38 +394,8 @@ class Guard(BaseEstimator):
 
     # -------------------------------------------------------------------- log
     def _log(self, code: np.ndarray, viewers: np.ndarray | None, accounts: np.ndarray, surface: str) -> None:
-        self.counts_ += np.bincount(code.astype(np.intp), minlength=len(REASONS))[: len(REASONS)]
-        if self.record:
-            hit = code > 0
-            if hit.any():
-                self.decisions_.append(
-                    pl.DataFrame(
-                        {
-                            "surface": surface,
-                            "viewer": np.asarray(viewers, dtype=np.int64)[hit],
-                            "account": np.asarray(accounts, dtype=np.int64)[hit],
-                            "reason": np.asarray(REASONS)[code[hit]],
-                        }
-                    )
-                )
-
-    def blocked_counts(self) -> dict[str, int]:
-        """Decisions so far that refused something, per reason (reasons with no decision are left out)."""
-        return {REASONS[i]: int(c) for i, c in enumerate(self.counts_) if i > 0 and c > 0}
-
-    @property
-    def decisions(self) -> pl.DataFrame:
-        """Every refusal so far (``record=True``): columns ``surface, viewer, account, reason``."""
-        if not self.decisions_:
-            return pl.DataFrame(
-                schema={"surface": pl.String, "viewer": pl.Int64, "account": pl.Int64, "reason": pl.String}
-            )
-        return pl.concat(self.decisions_)
-
-    def reset_log(self) -> None:
-        """Forget the decisions and counts so far (the fitted rules stay)."""
-        self.counts_[:] = 0
-        self.decisions_ = []
+        if self.log_ is not None:
+            self.log_.add(code, viewers, accounts, surface)
 
 
 def _merge(reason: np.ndarray, idx: np.ndarray, codes: np.ndarray) -> None:
@@ -441,13 +406,13 @@ def _merge(reason: np.ndarray, idx: np.ndarray, codes: np.ndarray) -> None:
 
 
 def _buyerish_evidence(scores: pl.DataFrame) -> np.ndarray:
-    """True for score rows whose evidence names a buyer-like signal (following sellers, coded searches...)."""
+    """True for score rows whose evidence has a buyer-behaviour signal (:data:`~firebreak.evidence.BUYER_BEHAVIOUR`)."""
     ev = scores.select(pl.int_range(pl.len()).alias("_row"), pl.col("evidence")).explode("evidence")
     ev = ev.filter(pl.col("evidence").is_not_null())
     if ev.height == 0:
         return np.zeros(scores.height, dtype=bool)
-    sig = ev.select("_row", pl.col("evidence").struct.field("signal").str.to_lowercase().alias("s"))
-    hits = sig.filter(pl.col("s").str.contains(_BUYER_SIGNALS))
+    sig = ev.select("_row", pl.col("evidence").struct.field("signal").cast(pl.String).alias("s"))
+    hits = sig.filter(pl.col("s").is_in(_BUYER_VALUES))
     out = np.zeros(scores.height, dtype=bool)
     out[hits.get_column("_row").to_numpy()] = True
     return out
@@ -506,5 +471,5 @@ class _TermMatcher:
             before = norm[start - 1] if start > 0 else " "
             after = norm[end + 1] if end + 1 < len(norm) else " "
             if not before.isalnum() and not after.isalnum():
-                return term
+                return str(term)
         return None

@@ -139,7 +139,11 @@ class CoFollowRecommender(BaseEstimator):
         cols = score.indices
         drop = ~self.active_[cols] | (cols == viewers[rows]) | pair_mask(rows, cols, (f + v).tocsr())
         if guard is not None:
-            drop |= guard.refused(rows, cols, viewers, indptr=score.indptr, **(guard_flags or {}))
+            flags = guard_flags or {}
+            drop |= guard.refused(
+                rows, cols, viewers, indptr=score.indptr,
+                viewer_minor=flags.get("viewer_minor"), viewer_buyer_like=flags.get("viewer_buyer_like"),
+            )
         return drop_entries(score, drop)
 
     def recommend(

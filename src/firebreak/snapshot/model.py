@@ -27,4 +27,5 @@ class Snapshot:
 
     def table(self, name: str) -> pl.DataFrame:
         """The frame for table ``name`` (``"accounts"``, ``"follows"``, ...)."""
-        return getattr(self, name)
+        frame: pl.DataFrame = getattr(self, name)
+        return frame

@@ -55,7 +55,7 @@ from firebreak.snapshot.validate import (
 
 #: rows per batch when streaming a table through validation.
 BATCH_ROWS = 2_000_000
-#: manifest key the canonical Parquet copy carries (see :func:`firebreak.snapshot.ingest.ingest`).
+#: manifest key the canonical Parquet copy carries (see :func:`firebreak.ingestion.ingest`).
 CANONICAL_KEY = "firebreak_canonical"
 
 
@@ -119,8 +119,7 @@ def _batches(path: Path, encoding: str, table: str, accounts: pl.Series | None) 
     try:
         lf = typed_stage(_lazy_source(path, encoding, table), table, accounts)
         source = lf.collect_batches(chunk_size=BATCH_ROWS)
-        for batch in source:
-            yield batch
+        yield from source
     except (PolarsError, OSError) as exc:
         raise _ReadFailed(str(exc)) from exc
 

@@ -14,27 +14,27 @@ FORMAT_VERSION = 1
 
 TS = pl.Datetime("us", "UTC")
 STR_LIST = pl.List(pl.String)
-MEDIA = pl.List(pl.Struct({"pdq": pl.String, "quality": pl.Int64, "md5": pl.String}))
+MEDIA = pl.List(pl.Struct({"pdq": pl.String(), "quality": pl.Int64(), "md5": pl.String()}))
 
 ACCOUNTS = pl.Schema(
     {
-        "id": pl.String,
-        "handle": pl.String,
-        "display_name": pl.String,
-        "bio": pl.String,
+        "id": pl.String(),
+        "handle": pl.String(),
+        "display_name": pl.String(),
+        "bio": pl.String(),
         "created_at": TS,
-        "age_group": pl.String,  # "minor" | "adult" | "unknown"
+        "age_group": pl.String(),  # "minor" | "adult" | "unknown"
         "links": STR_LIST,
-        "status": pl.String,  # "active" (default) | "disabled"
+        "status": pl.String(),  # "active" (default) | "disabled"
     }
 )
-FOLLOWS = pl.Schema({"src": pl.String, "dst": pl.String, "created_at": TS})
+FOLLOWS = pl.Schema({"src": pl.String(), "dst": pl.String(), "created_at": TS})
 POSTS = pl.Schema(
     {
-        "id": pl.String,
-        "author": pl.String,
+        "id": pl.String(),
+        "author": pl.String(),
         "created_at": TS,
-        "text": pl.String,
+        "text": pl.String(),
         "hashtags": STR_LIST,
         "media": MEDIA,
         "links": STR_LIST,
@@ -42,25 +42,25 @@ POSTS = pl.Schema(
 )
 EVENTS = pl.Schema(
     {
-        "actor": pl.String,
-        "kind": pl.String,  # view | like | comment | message | search
-        "target": pl.String,
-        "query": pl.String,
+        "actor": pl.String(),
+        "kind": pl.String(),  # view | like | comment | message | search
+        "target": pl.String(),
+        "query": pl.String(),
         "created_at": TS,
     }
 )
 REPORTS = pl.Schema(
     {
-        "id": pl.String,
-        "reporter": pl.String,
-        "target_kind": pl.String,  # account | post
-        "target": pl.String,
-        "reason": pl.String,  # child_safety | nudity | spam | harassment | other
-        "text": pl.String,
+        "id": pl.String(),
+        "reporter": pl.String(),
+        "target_kind": pl.String(),  # account | post
+        "target": pl.String(),
+        "reason": pl.String(),  # child_safety | nudity | spam | harassment | other
+        "text": pl.String(),
         "created_at": TS,
     }
 )
-LABELS = pl.Schema({"account": pl.String, "role": pl.String, "network": pl.String})
+LABELS = pl.Schema({"account": pl.String(), "role": pl.String(), "network": pl.String()})
 
 #: table name -> canonical schema, in the order tables are read.
 SCHEMAS: dict[str, pl.Schema] = {

@@ -6,6 +6,7 @@ import datetime as _dt
 import gzip
 import json
 from pathlib import Path
+from typing import IO, cast
 
 import polars as pl
 
@@ -69,15 +70,16 @@ def write_table(frame: pl.DataFrame, path: Path, encoding: str) -> None:
             if encoding == "jsonl.gz"
             else raw
         )
-        with out:
+        sink = cast(IO[bytes], out)  # GzipFile and BufferedWriter are both binary files
+        with sink:
             if frame.height == 0 and encoding == "csv":
-                _nested_as_json(_timestamps_as_text(frame)).write_csv(out)
+                _nested_as_json(_timestamps_as_text(frame)).write_csv(sink)
             for offset in range(0, frame.height, WRITE_SLICE):
                 part = _timestamps_as_text(frame.slice(offset, WRITE_SLICE))
                 if encoding == "csv":
-                    _nested_as_json(part).write_csv(out, include_header=offset == 0)
+                    _nested_as_json(part).write_csv(sink, include_header=offset == 0)
                 else:
-                    part.write_ndjson(out)
+                    part.write_ndjson(sink)
 
 
 def write_snapshot(snapshot: Snapshot, out_dir: str | Path, encoding: str = "jsonl") -> Path:

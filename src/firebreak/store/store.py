@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import polars as pl
 import polars.selectors as cs
@@ -62,25 +62,25 @@ from firebreak.store.url import parse_db_url, safe_url
 REPORT_ROWS = pl.Schema(
     {
         **REPORTS,
-        "source": pl.String,
+        "source": pl.String(),
         "received_at": TS,
-        "state": pl.String,
-        "attempts": pl.Int64,
-        "last_error": pl.String,
+        "state": pl.String(),
+        "attempts": pl.Int64(),
+        "last_error": pl.String(),
         "claimed_at": TS,
-        "claimed_by": pl.String,
-        "resolved_by": pl.String,
+        "claimed_by": pl.String(),
+        "resolved_by": pl.String(),
         "updated_at": TS,
     }
 )
 #: columns of the frame :meth:`Store.enforcements` returns.
 ENFORCEMENT_ROWS = pl.Schema(
     {
-        "account": pl.String,
-        "state": pl.String,
-        "network": pl.String,
-        "reason": pl.String,
-        "updated_by": pl.String,
+        "account": pl.String(),
+        "state": pl.String(),
+        "network": pl.String(),
+        "reason": pl.String(),
+        "updated_by": pl.String(),
         "updated_at": TS,
     }
 )
@@ -125,7 +125,7 @@ def _guarded(what: str) -> Callable[[Callable[Concatenate[Store, P], R]], Callab
             except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
                 raise StoreError(f"{what} failed on {self.url}: {_one_line(exc)}") from exc
 
-        return inner
+        return cast("Callable[Concatenate[Store, P], R]", inner)
 
     return wrap
 
@@ -280,7 +280,7 @@ class Store:
             query = query.where(reports.c.id.in_(ids))
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
-        return pl.from_dicts(rows, schema=REPORT_ROWS) if rows else pl.DataFrame(schema=REPORT_ROWS)
+        return pl.from_dicts([dict(r) for r in rows], schema=REPORT_ROWS) if rows else pl.DataFrame(schema=REPORT_ROWS)
 
     @_guarded("claiming reports")
     def claim_reports(self, n: int, *, worker: str | None = None) -> pl.DataFrame:
@@ -313,7 +313,7 @@ class Store:
             rows = conn.execute(stmt).mappings().all()
         if not rows:
             return pl.DataFrame(schema=REPORT_ROWS)
-        return pl.from_dicts(rows, schema=REPORT_ROWS).sort("received_at", "id")
+        return pl.from_dicts([dict(r) for r in rows], schema=REPORT_ROWS).sort("received_at", "id")
 
     @_guarded("completing a report")
     def complete_report(self, report_id: str, state: str, actor: str, *, note: str | None = None) -> None:
@@ -455,7 +455,7 @@ class Store:
             query = query.where(accounts_enforcement.c.state == state)
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
-        return pl.from_dicts(rows, schema=ENFORCEMENT_ROWS) if rows else pl.DataFrame(schema=ENFORCEMENT_ROWS)
+        return pl.from_dicts([dict(r) for r in rows], schema=ENFORCEMENT_ROWS) if rows else pl.DataFrame(schema=ENFORCEMENT_ROWS)
 
     # -- audit log --------------------------------------------------------------
     @_guarded("writing the audit log")
@@ -518,7 +518,7 @@ class Store:
         except (TypeError, ValueError) as exc:
             what = f"{action} {subject_kind} {subject!r}"
             raise StoreError(f"audit detail for {what} is not JSON: {exc}") from None
-        row = {
+        row: dict[str, Any] = {
             "actor": actor,
             "action": action,
             "subject_kind": subject_kind,
@@ -526,7 +526,7 @@ class Store:
             "detail": detail,
             "at": at,
         }
-        entry_id = conn.execute(insert(audit_log).values(**row).returning(audit_log.c.id)).scalar_one()
+        entry_id: int = conn.execute(insert(audit_log).values(**row).returning(audit_log.c.id)).scalar_one()
         return AuditEntry(id=int(entry_id), **row)
 
 
@@ -558,7 +558,8 @@ def _copy_new_reports(conn: Connection, frame: pl.DataFrame, batch_size: int) ->
         f"CREATE TEMPORARY TABLE {INCOMING} (LIKE {reports.name} INCLUDING DEFAULTS) ON COMMIT DROP"
     )
     copy_sql = f"COPY {INCOMING} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+    driver = cast(Any, conn.connection.driver_connection)  # psycopg's connection: COPY is not in DB-API
+    with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for batch in frame.iter_slices(max(batch_size, UPSERT_BATCH)):
             # Strings always quoted and nulls bare: COPY csv tells NULL from "".
             copy.write(batch.write_csv(include_header=False, quote_style="non_numeric", null_value=""))
@@ -579,7 +580,7 @@ def _insert_new_reports_sqlite(conn: Connection, frame: pl.DataFrame, batch_size
     columns = ", ".join(frame.columns)
     marks = ", ".join("?" * frame.width)
     sql = f"INSERT INTO {reports.name} ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = cast(Any, conn.connection.driver_connection).cursor()
     inserted = 0
     try:
         for batch in frame.iter_slices(batch_size):

@@ -570,7 +570,7 @@ def _first_distinct(codes: np.ndarray, quality: np.ndarray) -> np.ndarray:
     del grouped
     keep = order[np.concatenate([[True], ~same])]
     keep.sort()
-    return keep
+    return np.asarray(keep)
 
 
 # --------------------------------------------------------------------------- assembling banks

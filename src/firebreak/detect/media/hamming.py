@@ -58,7 +58,7 @@ def as_words(codes: np.ndarray) -> np.ndarray:
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise Hamming distance between two broadcastable ``uint8[..., 32]`` arrays."""
     x = np.bitwise_xor(np.asarray(a, dtype=np.uint8), np.asarray(b, dtype=np.uint8))
-    return np.bitwise_count(x).sum(axis=-1, dtype=np.int32)
+    return np.asarray(np.bitwise_count(x).sum(axis=-1, dtype=np.int32))
 
 
 def brute_force_range_search(

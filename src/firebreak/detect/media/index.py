@@ -28,6 +28,7 @@ import math
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -213,7 +214,7 @@ class PDQIndex:
             meta = json.loads((src / "index.json").read_text(encoding="utf-8"))
             if meta.get("format") != INDEX_FORMAT or meta.get("version") != INDEX_VERSION:
                 raise BankError(f"{src}: not a firebreak PDQ index (format {meta.get('format')!r})")
-            mode = "r" if mmap else None
+            mode: Literal["r"] | None = "r" if mmap else None
             codes = np.load(src / "codes.npy", mmap_mode=mode)
             ids = np.load(src / "ids.npy", mmap_mode=mode)
             offsets = np.load(src / "offsets.npy", mmap_mode=mode)

@@ -14,10 +14,11 @@ import polars as pl
 
 from firebreak.detect.media.banks import HashBank
 from firebreak.detect.media.hamming import QUALITY_THRESHOLD, codes_to_hex, hex_to_codes
+from firebreak.evidence import Signal
 from firebreak.snapshot.schema import MEDIA
 
-SIGNAL_PDQ = "media:pdq"
-SIGNAL_MD5 = "media:md5"
+SIGNAL_PDQ = Signal.MEDIA_PDQ.value
+SIGNAL_MD5 = Signal.MEDIA_MD5.value
 
 MATCH_SCHEMA = pl.Schema(
     {
@@ -132,5 +133,5 @@ def match_posts(posts: pl.DataFrame, bank: HashBank) -> pl.DataFrame:
             "hash",
             "media_hash",
         )
-        .cast(dict(MATCH_SCHEMA))
+        .cast(MATCH_SCHEMA)
     )

@@ -10,6 +10,8 @@ connection (already in a transaction, holding the migration lock) in
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -17,7 +19,7 @@ from firebreak.store.schema import metadata
 from firebreak.store.url import normalize_db_url, resolve_db_url
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=metadata,
         render_as_batch=True,  # SQLite ALTERs go through table copies
