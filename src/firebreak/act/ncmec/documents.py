@@ -208,7 +208,8 @@ def validate(document: etree._Element | bytes) -> etree._Element:
     checker = schema()
     if not checker.validate(root):
         error = checker.error_log.last_error
-        raise DocumentError(f"line {error.line}: {error.message}")
+        where = f"line {error.line}" if error.line else (error.path or "document")
+        raise DocumentError(f"{where}: {error.message}")
     return root
 
 
