@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from firebreak.act.ncmec.cases import EscalatedCase
 from firebreak.act.ncmec.client import CyberTiplineClient, RetryPolicy
@@ -58,8 +58,9 @@ def submit_pending(
     retry: RetryPolicy | None = None,
     timeout_s: float = 30.0,
     limit: int | None = None,
+    hook: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Report every case ``ledger``'s worker may claim (resuming any it left half-way)."""
     with CyberTiplineClient(settings.base_url, settings.username, settings.password, timeout_s=timeout_s) as client:
-        worker = Worker(ledger, client, media, reporter, retry=retry or RetryPolicy())
+        worker = Worker(ledger, client, media, reporter, retry=retry or RetryPolicy(), hook=hook)
         return worker.run(limit)

@@ -68,8 +68,10 @@ class RunSummary:
 class Worker:
     """Reports cases from ``ledger`` through ``client``, reading files from ``media``.
 
-    ``hook`` (tests only) is called with a step name just before each request
-    is sent, e.g. to kill the process at a chosen point.
+    ``hook`` (tests only) is called with a step name (``submit``, ``upload``,
+    ``fileinfo``, ``finish``, ``retract``) just before each request is sent and
+    with ``STEP.sent`` when its answer arrived but is not yet recorded, e.g. to
+    kill the process at a chosen point.
     """
 
     ledger: Ledger
@@ -138,7 +140,10 @@ class Worker:
     def _send(self, step: str, call: Callable[[], T], *, retry_ambiguous: bool = True) -> T:
         if self.hook is not None:
             self.hook(step)
-        return with_retries(call, self.retry, retry_ambiguous=retry_ambiguous)
+        answer = with_retries(call, self.retry, retry_ambiguous=retry_ambiguous)
+        if self.hook is not None:
+            self.hook(f"{step}.sent")
+        return answer
 
     def _submit(self, case: EscalatedCase) -> Submission:
         try:
