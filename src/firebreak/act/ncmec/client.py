@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 
 from firebreak.act.ncmec import codes
 from firebreak.act.ncmec.documents import Answer, DocumentError, parse_answer
@@ -86,7 +86,7 @@ def with_retries(
 
     retrying = Retrying(
         stop=stop_after_attempt(policy.attempts),
-        wait=wait_exponential_jitter(initial=policy.initial_s, max=policy.maximum_s),
+        wait=wait_exponential(multiplier=policy.initial_s, max=policy.maximum_s) + wait_random(0, policy.initial_s),
         retry=retry_if_exception(retryable),
         before_sleep=before_sleep,
         reraise=True,

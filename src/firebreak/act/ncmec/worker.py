@@ -25,6 +25,7 @@ case back to a lead with the reason, after retracting any report left open.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -105,8 +106,9 @@ class Worker:
     def report(self, case: EscalatedCase) -> int:
         """Drive the claimed ``case`` to a finished report and return its report id.
 
-        Raises :class:`TransientError` when retries ran out (the case stays
-        pending) and ``_Returned`` when the case went back to a lead.
+        Raises :class:`TransientError` when retries ran out or ``max_restarts``
+        fresh reports could not be completed (the case stays pending for the
+        next run) and ``_Returned`` when the case went back to a lead.
         """
         restarts = 0
         while True:
@@ -115,9 +117,10 @@ class Worker:
             except _Restart:
                 restarts += 1
                 if restarts > self.max_restarts:
-                    reason = f"gave up after {restarts} fresh reports could not be completed"
-                    self.ledger.return_case(case.case_id, reason)
-                    raise _Returned(reason) from None
+                    raise TransientError(
+                        "report", codes.SERVER_ERROR, f"{restarts} fresh reports in a row could not be completed",
+                        ambiguous=False,
+                    ) from None
 
     def _attempt(self, case: EscalatedCase) -> int:
         sub = self.ledger.active_submission(case.case_id)
@@ -152,19 +155,27 @@ class Worker:
             reason = f"report XML breaks the schema: {exc}"
             self.ledger.return_case(case.case_id, reason)
             raise _Returned(reason) from None
-        sub_id = self.ledger.begin_submit(case.case_id, xml)
-        try:
-            answer = self._send("submit", lambda: self.client.submit(xml))
-        except PermanentError as exc:
-            self.ledger.submit_failed(case.case_id, sub_id, "rejected", str(exc))
-            self.ledger.return_case(case.case_id, f"NCMEC refused the report: {exc}")
-            raise _Returned(str(exc)) from None
-        except TransientError as exc:
-            if exc.ambiguous:
+        for attempt in range(1, self.retry.attempts + 1):
+            sub_id = self.ledger.begin_submit(case.case_id, xml)
+            try:
+                # A lost answer is not re-sent blindly: the report it may have opened gets its own
+                # "unknown" record, and the next try is a new submission.
+                answer = self._send("submit", lambda: self.client.submit(xml), retry_ambiguous=False)
+                break
+            except PermanentError as exc:
+                self.ledger.submit_failed(case.case_id, sub_id, "rejected", str(exc))
+                self.ledger.return_case(case.case_id, f"NCMEC refused the report: {exc}")
+                raise _Returned(str(exc)) from None
+            except TransientError as exc:
+                if not exc.ambiguous:
+                    self.ledger.submit_failed(case.case_id, sub_id, "rejected", f"not opened: {exc}")
+                    raise
                 self.ledger.submit_failed(case.case_id, sub_id, "unknown", str(exc))
-            else:
-                self.ledger.submit_failed(case.case_id, sub_id, "rejected", f"not opened: {exc}")
-            raise
+                if attempt == self.retry.attempts:
+                    raise
+                time.sleep(min(self.retry.initial_s * 2**attempt, self.retry.maximum_s))
+        else:  # pragma: no cover - the loop always breaks or raises
+            raise AssertionError("unreachable")
         report_id = answer.report_id
         if report_id is None:
             self.ledger.submit_failed(case.case_id, sub_id, "unknown", "answer without a report id")
