@@ -117,3 +117,28 @@ def check_exactly_once(settings: NcmecSettings, store: object, case_ids: list[st
     assert sum(1 for r in orphans if r["state"] == "open") <= unknown
     assert not any(state in ("submitting", "open", "finishing", "retracting") for state, _ in subs)
     return {case_id: int(ids[case_id]) for case_id in case_ids}
+
+
+def worker_process(db_url: str, base_url: str, kill_at: str | None, worker: str = "w1") -> None:
+    """A reporting worker's whole life, for a child process: report every pending case.
+
+    With ``kill_at`` (``STEP`` or ``STEP.sent``) the process SIGKILLs itself the first time it
+    reaches that point, like a machine losing power mid-request.
+    """
+    import os
+    import signal
+
+    from firebreak.act.ncmec.client import RetryPolicy
+    from firebreak.act.ncmec.ledger import Ledger
+    from firebreak.act.ncmec.media import GeneratedSquares
+    from firebreak.act.ncmec.service import submit_pending
+    from firebreak.store import open_store
+
+    def hook(step: str) -> None:
+        if step == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    settings = NcmecSettings("test", base_url, "firebreak-test", "firebreak-test")
+    with open_store(db_url) as store:
+        ledger = Ledger(store, worker)
+        submit_pending(ledger, settings, GeneratedSquares(), REPORTER, retry=RetryPolicy(4, 0.001, 0.01), timeout_s=5, hook=hook)

@@ -57,7 +57,7 @@ def test_faults_at_every_step_still_give_one_report_per_case(endpoint: str, tmp_
     endpoints = ("upload", "retract") if endpoint == "retract" else (endpoint,)
     # Seed 30 draws each of the four faults in the first four requests to the faulted endpoint.
     faults = Faults(slow=0.15, slow_s=0.02, error=0.2, drop=0.15, lose=0.2, endpoints=endpoints, seed=30)
-    cases = [make_case(i) for i in range(3)]
+    cases = [make_case(i) for i in range(2)]
     with running_standin(StandinSettings(faults=faults)) as (url, server):
         settings = NcmecSettings("test", url, "firebreak-test", "firebreak-test")
         with open_store(db_url) as store:

@@ -107,6 +107,8 @@ class CyberTiplineClient:
             base_url=self.base_url,
             auth=httpx.BasicAuth(username, password),
             timeout=httpx.Timeout(timeout_s),
+            # Plain-HTTP endpoints (the local stand-in) need no certificate store.
+            verify=self.base_url.startswith("https://"),
         )
 
     def __enter__(self) -> CyberTiplineClient:
