@@ -73,7 +73,12 @@ def standin(
     (default firebreak-test / firebreak-test) and validates every document against the
     same schema the reporter builds with. GET /_standin/reports lists what it holds.
     """
-    from firebreak.act.ncmec.settings import ENV_PASSWORD, ENV_USERNAME, TEST_PASSWORD, TEST_USERNAME
+    from firebreak.act.ncmec.settings import (
+        ENV_PASSWORD,
+        ENV_USERNAME,
+        TEST_PASSWORD,
+        TEST_USERNAME,
+    )
     from firebreak.act.ncmec.standin import Faults, StandinSettings, serve
     from firebreak.errors import FirebreakError
 

@@ -8,7 +8,11 @@ import pytest
 
 from firebreak.act.ncmec.cases import EscalatedCase
 from firebreak.act.ncmec.settings import NcmecSettings, resolve_settings
-from firebreak.act.ncmec.standin import CyberTiplineStandin, StandinSettings, running_standin
+from firebreak.act.ncmec.standin import (
+    CyberTiplineStandin,
+    StandinSettings,
+    running_standin,
+)
 from tests.act.ncmec.helpers import make_case
 
 

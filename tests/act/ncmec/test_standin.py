@@ -9,7 +9,13 @@ import pytest
 from lxml import etree
 
 from firebreak.act.ncmec import codes
-from firebreak.act.ncmec.client import CyberTiplineClient, PermanentError, RetryPolicy, TransientError, with_retries
+from firebreak.act.ncmec.client import (
+    CyberTiplineClient,
+    PermanentError,
+    RetryPolicy,
+    TransientError,
+    with_retries,
+)
 from firebreak.act.ncmec.documents import FileHashes, file_details_xml, report_xml
 from firebreak.act.ncmec.settings import NcmecSettings
 from firebreak.act.ncmec.standin import CyberTiplineStandin, Faults

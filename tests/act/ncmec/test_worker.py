@@ -8,14 +8,25 @@ from datetime import timedelta
 import pytest
 
 from firebreak.act.ncmec.client import CyberTiplineClient, RetryPolicy
-from firebreak.act.ncmec.ledger import Ledger, LeaseLost
+from firebreak.act.ncmec.ledger import LeaseLost, Ledger
 from firebreak.act.ncmec.media import GeneratedSquares
 from firebreak.act.ncmec.service import report_cases, submit_pending
 from firebreak.act.ncmec.settings import NcmecSettings
-from firebreak.act.ncmec.standin import CyberTiplineStandin, Faults, StandinSettings, running_standin
+from firebreak.act.ncmec.standin import (
+    CyberTiplineStandin,
+    Faults,
+    StandinSettings,
+    running_standin,
+)
 from firebreak.act.ncmec.worker import Worker
 from firebreak.store import open_store
-from tests.act.ncmec.helpers import FAST, REPORTER, check_exactly_once, holdings, make_case
+from tests.act.ncmec.helpers import (
+    FAST,
+    REPORTER,
+    check_exactly_once,
+    holdings,
+    make_case,
+)
 
 Standin = tuple[NcmecSettings, CyberTiplineStandin]
 

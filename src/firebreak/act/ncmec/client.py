@@ -18,10 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from firebreak.act.ncmec import codes
 from firebreak.act.ncmec.documents import Answer, DocumentError, parse_answer
@@ -111,7 +117,7 @@ class CyberTiplineClient:
             verify=self.base_url.startswith("https://"),
         )
 
-    def __enter__(self) -> CyberTiplineClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

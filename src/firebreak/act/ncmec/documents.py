@@ -207,7 +207,7 @@ def validate(document: etree._Element | bytes) -> etree._Element:
         root = document
     checker = schema()
     if not checker.validate(root):
-        error = checker.error_log.last_error
+        error = next(iter(checker.error_log))
         where = f"line {error.line}" if error.line else (error.path or "document")
         raise DocumentError(f"{where}: {error.message}")
     return root

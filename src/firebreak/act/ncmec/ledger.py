@@ -34,17 +34,17 @@ SUBJECT = "ncmec_case"
 ACTIVE = ("submitting", "open", "finishing", "retracting")
 #: columns of :meth:`Ledger.cases`.
 CASE_ROWS = pl.Schema(
-    {
-        "case_id": pl.String,
-        "network_id": pl.String,
-        "state": pl.String,
-        "report_id": pl.Int64,
-        "attempts": pl.Int64,
-        "last_error": pl.String,
-        "claimed_by": pl.String,
-        "submissions": pl.Int64,
-        "updated_at": pl.Datetime("us", "UTC"),
-    }
+    [
+        ("case_id", pl.String()),
+        ("network_id", pl.String()),
+        ("state", pl.String()),
+        ("report_id", pl.Int64()),
+        ("attempts", pl.Int64()),
+        ("last_error", pl.String()),
+        ("claimed_by", pl.String()),
+        ("submissions", pl.Int64()),
+        ("updated_at", pl.Datetime("us", "UTC")),
+    ]
 )
 
 
@@ -395,7 +395,7 @@ class Ledger:
         query = query.order_by(ncmec_cases.c.created_at, ncmec_cases.c.case_id)
         with self.store._read() as conn:
             rows = conn.execute(query).mappings().all()
-        return pl.from_dicts(rows, schema=CASE_ROWS) if rows else pl.DataFrame(schema=CASE_ROWS)
+        return pl.from_dicts([dict(r) for r in rows], schema=CASE_ROWS) if rows else pl.DataFrame(schema=CASE_ROWS)
 
 
 def _submission(row: Any) -> Submission:

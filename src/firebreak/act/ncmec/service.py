@@ -64,3 +64,30 @@ def submit_pending(
     with CyberTiplineClient(settings.base_url, settings.username, settings.password, timeout_s=timeout_s) as client:
         worker = Worker(ledger, client, media, reporter, retry=retry or RetryPolicy(), hook=hook)
         return worker.run(limit)
+
+
+def report_on_standin(
+    cases: Iterable[EscalatedCase],
+    *,
+    db_url: str,
+    media: MediaSource | None = None,
+    reporter: Reporter | None = None,
+) -> dict[str, int]:
+    """Report ``cases`` to a stand-in started in this process for the call (what the demo uses).
+
+    Files come from ``media`` (default: generated benign squares). Returns
+    ``{case_id: report_id}`` as :func:`report_cases` does.
+    """
+    from firebreak.act.ncmec.media import GeneratedSquares
+    from firebreak.act.ncmec.settings import TEST_PASSWORD, TEST_USERNAME
+    from firebreak.act.ncmec.standin import running_standin
+
+    with running_standin() as (url, _server):
+        settings = NcmecSettings("test", url, TEST_USERNAME, TEST_PASSWORD)
+        return report_cases(
+            cases,
+            db_url=db_url,
+            settings=settings,
+            media=media or GeneratedSquares(),
+            reporter=reporter or Reporter(email="reports@example.org", esp_service="Firebreak demo platform"),
+        )

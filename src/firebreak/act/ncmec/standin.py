@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,7 +39,13 @@ from fastapi.responses import JSONResponse, Response
 from lxml import etree
 
 from firebreak.act.ncmec import codes
-from firebreak.act.ncmec.documents import XSD_PATH, DocumentError, done_xml, response_xml, validate
+from firebreak.act.ncmec.documents import (
+    XSD_PATH,
+    DocumentError,
+    done_xml,
+    response_xml,
+    validate,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -240,11 +246,9 @@ class CyberTiplineStandin:
         @api.put("/_standin/faults")
         async def put_faults(request: Request) -> JSONResponse:
             data = await request.json()
+            options: dict[str, Any] = {k: tuple(v) if k == "endpoints" else v for k, v in data.items()}
             try:
-                faults = replace(
-                    Faults(),
-                    **{k: tuple(v) if k == "endpoints" else v for k, v in data.items()},
-                )
+                faults = Faults(**options)
             except (TypeError, ValueError) as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
             self.set_faults(faults)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 from firebreak.act.ncmec import codes
@@ -40,8 +41,14 @@ from firebreak.act.ncmec.client import (
     TransientError,
     with_retries,
 )
-from firebreak.act.ncmec.documents import DocumentError, FileHashes, Reporter, file_details_xml, report_xml
-from firebreak.act.ncmec.ledger import Ledger, LeaseLost, Submission
+from firebreak.act.ncmec.documents import (
+    DocumentError,
+    FileHashes,
+    Reporter,
+    file_details_xml,
+    report_xml,
+)
+from firebreak.act.ncmec.ledger import LeaseLost, Ledger, Submission
 from firebreak.act.ncmec.media import MediaError, MediaSource, file_hashes
 
 T = TypeVar("T")
@@ -201,7 +208,7 @@ class Worker:
                 name = file.name or file.ref.rsplit("/", 1)[-1]
                 try:
                     answer = self._send(
-                        "upload", lambda: self.client.upload(report_id, name, data), retry_ambiguous=False
+                        "upload", partial(self.client.upload, report_id, name, data), retry_ambiguous=False
                     )
                 except TransientError as exc:
                     if exc.ambiguous:
@@ -211,10 +218,12 @@ class Worker:
                 except PermanentError as exc:
                     self._failed(case, sub, exc)
                 file_id, server_md5 = answer.file_id, answer.hash
-                if not file_id or (server_md5 is not None and server_md5.lower() != hashes.md5):
-                    self.ledger.uploaded(case.case_id, sub.id, position, file_id or "?", server_md5)
-                    self._abandon(case, sub, f"upload of {file.ref} arrived damaged (MD5 {server_md5})")
+                if not file_id:
+                    self._abandon(case, sub, f"upload of {file.ref} answered without a file id")
+                    raise AssertionError("unreachable")  # pragma: no cover - _abandon always raises
                 self.ledger.uploaded(case.case_id, sub.id, position, file_id, server_md5)
+                if server_md5 is not None and server_md5.lower() != hashes.md5:
+                    self._abandon(case, sub, f"upload of {file.ref} arrived damaged (MD5 {server_md5})")
                 row = self.ledger.files(sub.id)[position]
             if row.state in ("uploaded", "describing"):
                 hashes = FileHashes(md5=row.md5, pdq=row.pdq)
@@ -222,7 +231,7 @@ class Worker:
                 details = file_details_xml(report_id, row.file_id, file, hashes)
                 self.ledger.begin_fileinfo(case.case_id, sub.id, position, details)
                 try:
-                    self._send("fileinfo", lambda: self.client.fileinfo(details))
+                    self._send("fileinfo", partial(self.client.fileinfo, details))
                 except PermanentError as exc:
                     self._failed(case, sub, exc)
                 self.ledger.described(case.case_id, sub.id, position)
