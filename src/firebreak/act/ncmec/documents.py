@@ -205,11 +205,11 @@ def validate(document: etree._Element | bytes) -> etree._Element:
             raise DocumentError(f"malformed XML: {exc}") from None
     else:
         root = document
-    checker = schema()
-    if not checker.validate(root):
-        error = next(iter(checker.error_log))
-        where = f"line {error.line}" if error.line else (error.path or "document")
-        raise DocumentError(f"{where}: {error.message}")
+    try:
+        schema().assertValid(root)
+    except etree.DocumentInvalid as exc:
+        message = str(exc).removesuffix(", line 0")  # documents built in memory have no lines
+        raise DocumentError(message) from None
     return root
 
 
