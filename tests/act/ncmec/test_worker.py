@@ -155,3 +155,14 @@ def test_a_leased_case_is_not_taken_until_the_lease_ends(db_url: str) -> None:
         assert second.claim("case-1") is not None
         with pytest.raises(LeaseLost):
             first.begin_submit("case-1", b"<report/>")
+
+
+def test_the_demo_helper_reports_on_its_own_standin(tmp_path: object) -> None:
+    from firebreak.act.ncmec import report_on_standin
+
+    db_url = f"sqlite:///{tmp_path}/demo.db"
+    ids = report_on_standin([make_case(1), make_case(2, files=1)], db_url=db_url)
+    assert sorted(ids) == ["case-1", "case-2"] and len(set(ids.values())) == 2
+    with open_store(db_url) as store:
+        frame = Ledger(store, "t").cases("finished")
+    assert dict(frame.select("case_id", "report_id").iter_rows()) == ids
