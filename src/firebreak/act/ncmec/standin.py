@@ -25,6 +25,7 @@ import base64
 import binascii
 import hashlib
 import itertools
+import logging
 import random
 import secrets
 import threading
@@ -115,6 +116,19 @@ class _Report:
 
 class _DropConnection(Exception):
     """Raised inside the ASGI app after a partial answer: the server closes the connection."""
+
+
+class _QuietDrops(logging.Filter):
+    """Keep injected connection drops out of uvicorn's error log (they are the point, not a bug)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _DropConnection))
+
+
+def _quiet_drops() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietDrops) for f in logger.filters):
+        logger.addFilter(_QuietDrops())
 
 
 class CyberTiplineStandin:
@@ -377,6 +391,7 @@ def running_standin(
     import uvicorn
 
     standin = CyberTiplineStandin(settings)
+    _quiet_drops()
     config = uvicorn.Config(standin.app, host=host, port=port, log_level="critical", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="cybertip-standin", daemon=True)
@@ -398,4 +413,5 @@ def serve(settings: StandinSettings, *, host: str = "127.0.0.1", port: int = 873
     """Run a stand-in in the foreground until interrupted (what ``firebreak ncmec standin`` does)."""
     import uvicorn
 
+    _quiet_drops()
     uvicorn.run(CyberTiplineStandin(settings).app, host=host, port=port, log_level="warning", lifespan="off")
