@@ -166,3 +166,18 @@ def test_the_demo_helper_reports_on_its_own_standin(tmp_path: object) -> None:
     with open_store(db_url) as store:
         frame = Ledger(store, "t").cases("finished")
     assert dict(frame.select("case_id", "report_id").iter_rows()) == ids
+
+
+def test_file_details_that_break_the_schema_return_the_case(standin: Standin, tmp_path: object) -> None:
+    import dataclasses
+
+    settings, _ = standin
+    case = make_case(1, files=1)
+    bad = dataclasses.replace(case, files=(dataclasses.replace(case.files[0], location="https://cdn.example/a b.png"),))
+    ids = report_cases([bad], db_url=f"sqlite:///{tmp_path}/f.db", settings=settings, media=GeneratedSquares(), reporter=REPORTER)
+    assert ids == {}
+    (report,) = holdings(settings)["reports"]  # type: ignore[misc]
+    assert report["state"] == "retracted"
+    with open_store(f"sqlite:///{tmp_path}/f.db") as store:
+        (row,) = Ledger(store, "t").cases().iter_rows(named=True)
+    assert row["state"] == "returned" and "locationOfFile" in row["last_error"]

@@ -228,7 +228,10 @@ class Worker:
             if row.state in ("uploaded", "describing"):
                 hashes = FileHashes(md5=row.md5, pdq=row.pdq)
                 assert row.file_id is not None
-                details = file_details_xml(report_id, row.file_id, file, hashes)
+                try:
+                    details = file_details_xml(report_id, row.file_id, file, hashes)
+                except DocumentError as exc:
+                    self._give_up(case, sub, f"file details for {file.ref} break the schema: {exc}")
                 self.ledger.begin_fileinfo(case.case_id, sub.id, position, details)
                 try:
                     self._send("fileinfo", partial(self.client.fileinfo, details))
