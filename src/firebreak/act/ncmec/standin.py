@@ -392,7 +392,9 @@ def running_standin(
 
     standin = CyberTiplineStandin(settings)
     _quiet_drops()
-    config = uvicorn.Config(standin.app, host=host, port=port, log_level="critical", lifespan="off")
+    config = uvicorn.Config(
+        standin.app, host=host, port=port, log_level="critical", lifespan="off", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="cybertip-standin", daemon=True)
     thread.start()
