@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from firebreak.act.ncmec import codes
 from firebreak.act.ncmec.cases import EscalatedCase
@@ -220,7 +220,6 @@ class Worker:
                 file_id, server_md5 = answer.file_id, answer.hash
                 if not file_id:
                     self._abandon(case, sub, f"upload of {file.ref} answered without a file id")
-                    raise AssertionError("unreachable")  # pragma: no cover - _abandon always raises
                 self.ledger.uploaded(case.case_id, sub.id, position, file_id, server_md5)
                 if server_md5 is not None and server_md5.lower() != hashes.md5:
                     self._abandon(case, sub, f"upload of {file.ref} arrived damaged (MD5 {server_md5})")
@@ -253,22 +252,22 @@ class Worker:
         return report_id
 
     # -- when a report cannot be completed -----------------------------------------
-    def _failed(self, case: EscalatedCase, sub: Submission, exc: NcmecError) -> None:
+    def _failed(self, case: EscalatedCase, sub: Submission, exc: NcmecError) -> NoReturn:
         """A permanent error on an open report: expired reports restart, anything else goes to a lead."""
         if exc.code == codes.REPORT_DOES_NOT_EXIST:
             self.ledger.expired(case.case_id, sub.id, str(exc))
             raise _Restart
         self._give_up(case, sub, f"NCMEC refused {exc.endpoint}: {exc}")
 
-    def _give_up(self, case: EscalatedCase, sub: Submission, reason: str) -> None:
+    def _give_up(self, case: EscalatedCase, sub: Submission, reason: str) -> NoReturn:
         self.ledger.begin_retract(case.case_id, sub.id, reason, then="return")
         self._retract(case, sub)
 
-    def _abandon(self, case: EscalatedCase, sub: Submission, reason: str) -> None:
+    def _abandon(self, case: EscalatedCase, sub: Submission, reason: str) -> NoReturn:
         self.ledger.begin_retract(case.case_id, sub.id, reason, then="restart")
         self._retract(case, sub)
 
-    def _retract(self, case: EscalatedCase, sub: Submission) -> None:
+    def _retract(self, case: EscalatedCase, sub: Submission) -> NoReturn:
         """Send ``/retract`` for ``sub`` (already recorded as retracting), then restart or return the case."""
         current = next(s for s in self.ledger.submissions(case.case_id) if s.id == sub.id)
         assert current.report_id is not None
