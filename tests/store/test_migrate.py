@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 
@@ -39,7 +40,8 @@ def test_reopen_keeps_data_and_revision(db_url: str, reports_frame: Callable[...
 
 
 def test_verify_only_refuses_unmigrated_database(db_url: str) -> None:
-    with pytest.raises(StoreError, match=r"schema revision none, this Firebreak needs 0001: open_store\(url\) migrates it"):
+    expected = rf"schema revision none, this Firebreak needs {re.escape(head_revision())}: open_store\(url\) migrates it"
+    with pytest.raises(StoreError, match=expected):
         open_store(db_url, upgrade=False)
     open_store(db_url).close()
     open_store(db_url, upgrade=False).close()

@@ -11,6 +11,10 @@ This describes the schema at the migrations' head; the migrations in
 - ``accounts_enforcement``: each account's current enforcement state.
 - ``audit_log``: append-only record of every decision (triggers reject UPDATE and
   DELETE on both SQLite and PostgreSQL).
+- ``ncmec_cases``, ``ncmec_submissions``, ``ncmec_files``: escalated cases on their
+  way to a finished NCMEC CyberTipline report, each step recorded before and after
+  it is sent (see :mod:`firebreak.act.ncmec.ledger`); the report XML as sent, the
+  report id and the file ids are kept.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -39,6 +45,15 @@ REPORT_STATES = ("queued", "in_review", "actioned", "dismissed", "failed")
 #: states a reviewer may close a claimed report with.
 REPORT_OUTCOMES = ("actioned", "dismissed")
 ENFORCEMENT_STATES = ("none", "under_review", "restricted", "disabled")
+#: an escalated case: waiting, being reported, reported (one finished report), or back to a lead.
+NCMEC_CASE_STATES = ("pending", "working", "finished", "returned")
+#: one attempt at a report: submit sent (outcome not yet known), open, finish sent, finished,
+#: retract sent, retracted, rejected at submit, unknown (answer to submit lost), expired.
+NCMEC_SUBMISSION_STATES = (
+    "submitting", "open", "finishing", "finished", "retracting", "retracted", "rejected", "unknown", "expired",
+)
+#: one file of a submission: upload sent, uploaded (file id known), details sent, details accepted.
+NCMEC_FILE_STATES = ("uploading", "uploaded", "describing", "described")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -130,4 +145,56 @@ audit_log = Table(
     Index(None, "subject_kind", "subject", "id"),
     Index(None, "action", "id"),
     Index(None, "at"),
+)
+
+ncmec_cases = Table(
+    "ncmec_cases",
+    metadata,
+    Column("case_id", String, primary_key=True),
+    Column("network_id", String, nullable=False),
+    Column("case_json", DETAIL, nullable=False),
+    Column("state", String, nullable=False, server_default="pending"),
+    Column("report_id", BigInteger, unique=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("claimed_by", String),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("state", NCMEC_CASE_STATES), name="state"),
+    Index(None, "state", "created_at"),
+)
+
+ncmec_submissions = Table(
+    "ncmec_submissions",
+    metadata,
+    Column("id", AUDIT_ID, primary_key=True, autoincrement=True),
+    Column("case_id", String, ForeignKey("ncmec_cases.case_id"), nullable=False),
+    Column("state", String, nullable=False),
+    Column("report_id", BigInteger, unique=True),
+    Column("report_xml", Text, nullable=False),
+    Column("file_ids", DETAIL),
+    Column("after_retract", String),
+    Column("reason", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("state", NCMEC_SUBMISSION_STATES), name="state"),
+    Index(None, "case_id", "id"),
+)
+
+ncmec_files = Table(
+    "ncmec_files",
+    metadata,
+    Column("submission_id", AUDIT_ID, ForeignKey("ncmec_submissions.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("file_ref", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("md5", String, nullable=False),
+    Column("pdq", String),
+    Column("file_id", String),
+    Column("server_md5", String),
+    Column("details_xml", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("state", NCMEC_FILE_STATES), name="state"),
+    UniqueConstraint("submission_id", "file_ref"),
 )
