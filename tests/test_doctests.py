@@ -9,7 +9,9 @@ import pytest
 
 MODULES = [
     "firebreak.evidence",
+    "firebreak.graph.communities",
     "firebreak.graph.csr",
+    "firebreak.graph.evasion",
     "firebreak.graph.expand",
     "firebreak.graph.ids",
     "firebreak.graph.propagate",

@@ -90,6 +90,11 @@ def find_communities(
     ``hubs`` (accounts x k, optional) ties accounts to shared things, such as a
     network's own coded terms: each column becomes one extra vertex joined to
     the members that use it (linear in the uses, unlike a clique per term).
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> two_triangles = np.kron(np.eye(2), np.ones((3, 3)) - np.eye(3))
+    >>> find_communities(sp.csr_matrix(two_triangles), np.array([True] * 5 + [False])).tolist()
+    [0, 0, 0, 1, 1, -1]
     """
     n = undirected.shape[0]
     idx, upper = abusive_subgraph(undirected, members, destination)

@@ -108,6 +108,14 @@ def find_evasion(
     follower sets is at least ``min_jaccard`` and they share ``min_shared``;
     both are weighted by :func:`follower_weights` (``weights`` overrides), so
     follow-everything bots sharing two audiences do not make them one.
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> fans = range(2, 10)  # the same eight followers follow seller 0 (disabled) and account 1 (new)
+    >>> rows, cols = [0] * 8 + [1] * 8 + [10, 11], [*fans, *fans, 2, 3]
+    >>> followers = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(12, 12))
+    >>> m = find_evasion(followers, np.array([0]), np.arange(1, 12))
+    >>> m.new.tolist(), m.old.tolist(), m.jaccard.round(2).tolist()
+    ([1], [0], [1.0])
     """
     empty = EvasionMatch(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, np.float64, np.int64)))
     disabled_sellers = np.asarray(disabled_sellers, dtype=np.int64)
