@@ -66,6 +66,7 @@ from firebreak.detect.media.hamming import (
 )
 from firebreak.detect.media.index import PDQIndex
 from firebreak.errors import BankError
+from firebreak.exprs import fmt
 
 BANK_SUFFIXES = (".txt", ".csv", ".tsv", ".te", ".hashes", ".lst")
 CONFIG_FILE = "banks.toml"
@@ -418,17 +419,17 @@ def _classify(fields: pl.DataFrame) -> pl.DataFrame:
     want = pl.when(pl.col("kind") == "pdq").then(PDQ_HEX).otherwise(MD5_HEX)
     reason = (
         pl.when(typ.is_not_null() & mapped.is_null())
-        .then(pl.format("unsupported signal type '{}'", pl.col("type")))
+        .then(fmt("unsupported signal type '{}'", pl.col("type")))
         .when(hash_ == "")
         .then(pl.lit("no hash"))
         .when(~hash_.str.contains(r"^[0-9A-Fa-f]+$"))
         .then(pl.lit("not a hex hash"))
         .when(pl.col("kind").is_null())
-        .then(pl.format("hash has {} hex digits, expected 64 (PDQ) or 32 (MD5)", length))
+        .then(fmt("hash has {} hex digits, expected 64 (PDQ) or 32 (MD5)", length))
         .when(length != want)
-        .then(pl.format("{} hash has {} hex digits, expected {}", pl.col("kind"), length, want))
+        .then(fmt("{} hash has {} hex digits, expected {}", pl.col("kind"), length, want))
         .when(pl.col("quality").is_not_null() & (pl.col("quality").str.strip_chars() != "") & (quality.is_null() | (quality < 0) | (quality > 100)))
-        .then(pl.format("quality '{}' is not an integer 0-100", pl.col("quality")))
+        .then(fmt("quality '{}' is not an integer 0-100", pl.col("quality")))
         .otherwise(None)
     )
     simple = pl.col("type").is_null() & pl.col("quality").is_null() & pl.col("hash").str.contains(r"^(?:[0-9a-f]{32}|[0-9a-f]{64})$")
@@ -496,7 +497,7 @@ def parse_bank_file(path: str | Path) -> ParsedFile:
     path = Path(path)
     if not path.is_file():
         raise BankError(f"{path}: no such bank file")
-    stem = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
+    stem = path.name.removesuffix(".gz")
     te_type = None
     if stem.endswith(".te"):
         te_type = "md5" if "md5" in stem.lower() else "pdq"
@@ -579,8 +580,7 @@ def _first_distinct(codes: np.ndarray, quality: np.ndarray) -> np.ndarray:
 def bank_name(path: Path) -> str:
     """A bank's name from its file name: suffixes ``.gz`` and ``.txt/.csv/.tsv/.te/...`` removed."""
     name = path.name
-    if name.endswith(".gz"):
-        name = name[:-3]
+    name = name.removesuffix(".gz")
     for suffix in BANK_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -588,7 +588,7 @@ def bank_name(path: Path) -> str:
 
 
 def _is_bank_file(path: Path) -> bool:
-    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    name = path.name.removesuffix(".gz")
     return path.is_file() and not path.name.startswith(".") and name.endswith(BANK_SUFFIXES)
 
 
