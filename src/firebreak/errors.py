@@ -4,7 +4,8 @@
     ├── SnapshotError         a snapshot file cannot be read at all (names file and line/byte)
     ├── BankError             a hash bank cannot be read at all
     ├── LexiconError          a lexicon file is malformed
-    └── StoreError            the operational store refused or is unreachable
+    ├── StoreError            the operational store refused or is unreachable
+    └── ResultsError          a results folder is incomplete or cannot be written
 
 Bad *rows* are never exceptions: they are quarantined with a reason.
 """
@@ -30,3 +31,7 @@ class LexiconError(FirebreakError):
 
 class StoreError(FirebreakError):
     """The operational store failed."""
+
+
+class ResultsError(FirebreakError):
+    """A results folder is incomplete, changed since written, or cannot be written."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from firebreak.atomic import verify_results
 from firebreak.errors import SnapshotError
 
 SCORES = {"account": pl.String, "risk": pl.Float64, "role": pl.String, "network": pl.String}
@@ -63,12 +64,17 @@ def _table(path: Path, columns: dict[str, pl.DataType], required: tuple[str, ...
 
 
 def read_scan(directory: Path | str) -> ScanResults:
-    """Read ``scores.jsonl``, ``networks.jsonl`` and ``terms.jsonl`` from a scan output directory."""
+    """Read ``scores.jsonl``, ``networks.jsonl`` and ``terms.jsonl`` from a scan output directory.
+
+    The folder must carry a complete ``manifest.json`` whose checksums match
+    (:func:`firebreak.atomic.verify_results`), else :class:`~firebreak.errors.ResultsError`.
+    """
     d = Path(directory)
     if not d.is_dir():
         raise SnapshotError(f"{d}: scan results directory not found")
     if not (d / "scores.jsonl").exists():
         raise SnapshotError(f"{d}: no scores.jsonl (run `firebreak scan` first)")
+    verify_results(d)  # only a complete folder, as `firebreak scan` swapped it in (ResultsError otherwise)
     return ScanResults(
         scores=_table(d / "scores.jsonl", SCORES, ("account",)),
         networks=_table(d / "networks.jsonl", NETWORKS, ("id",)),

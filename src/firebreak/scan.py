@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,21 +55,36 @@ class ScanResult:
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write the three JSONL files (and ``scores.parquet``) to ``out_dir``; returns their paths."""
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        inputs: Mapping[str, str | Path] | None = None,
+        parameters: Mapping[str, object] | None = None,
+        quarantine: pl.DataFrame | None = None,
+    ) -> dict[str, Path]:
+        """Write the three JSONL files (and ``scores.parquet``) to ``out_dir`` atomically; returns their paths.
+
+        The folder is built beside ``out_dir`` and swapped in complete, with a
+        ``manifest.json`` naming the run, ``inputs`` (name -> path, fingerprinted) and
+        ``parameters`` (:func:`firebreak.atomic.atomic_results`); ``quarantine`` (rows
+        quarantined while reading a raw snapshot) goes in as ``quarantine.jsonl``.
+        """
+        from firebreak.atomic import atomic_results
+        from firebreak.snapshot.quarantine import write_quarantine
+
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "scores": out / "scores.jsonl",
-            "networks": out / "networks.jsonl",
-            "terms": out / "terms.jsonl",
-            "scores_parquet": out / "scores.parquet",
-        }
-        self.scores.write_ndjson(paths["scores"])
-        self.networks.select("id", "members", "sellers", "buyers", "unique_followers", "risk", "evidence", "destinations").write_ndjson(paths["networks"])
-        self.terms.write_ndjson(paths["terms"])
-        self.scores.write_parquet(paths["scores_parquet"])
-        return paths
+        names = {"scores": "scores.jsonl", "networks": "networks.jsonl", "terms": "terms.jsonl", "scores_parquet": "scores.parquet"}
+        owned = {*names.values(), "evaluation.json", "quarantine.jsonl"}
+        with atomic_results(out, command="scan", inputs=inputs, parameters=parameters, may_replace=owned) as staged:
+            tmp = {key: staged.path / name for key, name in names.items()}
+            self.scores.write_ndjson(tmp["scores"])
+            self.networks.select("id", "members", "sellers", "buyers", "unique_followers", "risk", "evidence", "destinations").write_ndjson(tmp["networks"])
+            self.terms.write_ndjson(tmp["terms"])
+            self.scores.write_parquet(tmp["scores_parquet"])
+            if quarantine is not None:
+                write_quarantine(quarantine, staged.path)
+        return {key: out / name for key, name in names.items()}
 
 
 def _detect(snapshot: Snapshot, bank: object | None) -> pl.DataFrame:

@@ -188,9 +188,13 @@ _LINE = st.one_of(
 def test_parser_accounts_for_every_line_and_never_crashes(tmp_path: Path, lines: list[str]) -> None:
     path = tmp_path / "fuzz.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    parsed = parse_bank_file(path)
     meaningful = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
     has_header = bool(meaningful) and _detect_header(meaningful[0].strip(" ")) is not None
+    try:
+        parsed = parse_bank_file(path)
+    except BankError as exc:  # a file whose every line is rejected is an error, not an empty bank
+        assert f"all {len(meaningful) - has_header:,} lines rejected" in str(exc)
+        return
     accounted = len(parsed.pdq) + parsed.md5.height + parsed.rejected.height + parsed.low_quality
     assert accounted == len(meaningful) - has_header  # one outcome per line, header excluded
     assert parsed.pdq.shape[1:] == (32,) and parsed.pdq_quality.shape == (len(parsed.pdq),)

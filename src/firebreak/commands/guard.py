@@ -9,6 +9,24 @@ import typer
 from firebreak.commands.errors import friendly_errors
 
 
+def _read_under_review(path: Path) -> list[str]:
+    """Account ids, one per line, from ``path``; a one-line :class:`FirebreakError` if it cannot be read."""
+    from firebreak.errors import FirebreakError
+
+    if not path.exists():
+        raise FirebreakError(f"{path}: under-review file not found")
+    if path.is_dir():
+        raise FirebreakError(f"{path}: under-review file is a folder (expected a file of account ids, one per line)")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise FirebreakError(f"{path}: not UTF-8: invalid byte at byte {exc.start} (line {line})") from None
+    except OSError as exc:
+        raise FirebreakError(f"{path}: cannot read the under-review file ({exc.strerror or exc})") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 def register(app: typer.Typer) -> None:
     """Add ``audit`` to ``app``."""
 
@@ -47,7 +65,11 @@ def register(app: typer.Typer) -> None:
         from firebreak.guard.report import print_exposure_table
         from firebreak.snapshot import load_snapshot
 
+        from firebreak.atomic import check_writable
+        from firebreak.snapshot.quarantine import write_quarantine
+
         console = Console(stderr=True)
+        check_writable(out)
         if mode not in ("view", "follow"):
             raise FirebreakError(f"--mode must be 'view' or 'follow', not {mode!r}")
         labels_path = labels or snapshot / "labels.jsonl"
@@ -55,16 +77,17 @@ def register(app: typer.Typer) -> None:
         results = read_scan(scan) if scan is not None else None
         review: list[str] = []
         if under_review is not None:
-            if not under_review.exists():
-                raise FirebreakError(f"{under_review}: under-review file not found")
-            review = [line.strip() for line in under_review.read_text().splitlines() if line.strip()]
+            review = _read_under_review(under_review)
         if db is not None:
             from firebreak.store import open_store, resolve_db_url
 
             with open_store(resolve_db_url(db, None)) as store:
                 review += store.enforcements(state="under_review").get_column("account").to_list()
         with console.status("reading the snapshot"):
-            snap = load_snapshot(snapshot).snapshot
+            read = load_snapshot(snapshot)
+            snap = read.snapshot
+        if write_quarantine(read.quarantine, out) is not None:
+            console.print(f"[yellow]{read.quarantine.height:,} rows quarantined[/yellow] -> {out / 'quarantine.jsonl'}")
         if results is None:
             console.print("[yellow]no --scan given: the guard is fed by the labels (oracle)[/yellow]")
         with console.status("auditing") as status:

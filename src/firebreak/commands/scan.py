@@ -12,16 +12,21 @@ from firebreak.commands.errors import friendly_errors
 SCAN_STAGES = ("graph", "detect", "reports", "roles", "evasion", "terms", "propagate", "networks", "evidence")
 
 
-def _load(snapshot: Path):  # noqa: ANN202 - returns a Snapshot
+def _load(snapshot: Path, out: Path | None = None):  # noqa: ANN202 - returns a ReadResult
+    """Read ``snapshot``; with ``out``, write its quarantined rows to ``OUT/quarantine.jsonl``."""
     from rich.console import Console
 
     from firebreak.snapshot import load_snapshot
+    from firebreak.snapshot.quarantine import write_quarantine
 
     result = load_snapshot(snapshot)
     quarantined = result.quarantine.height
     if quarantined:
-        Console(stderr=True).print(f"[yellow]{quarantined:,} rows quarantined[/yellow] while reading {snapshot}")
-    return result.snapshot
+        where = f" -> {out / 'quarantine.jsonl'}" if out is not None else ""
+        Console(stderr=True).print(f"[yellow]{quarantined:,} rows quarantined[/yellow] while reading {snapshot}{where}")
+    if out is not None:
+        write_quarantine(result.quarantine, out)
+    return result
 
 
 def _read_seeds(path: Path) -> list[str]:
@@ -52,15 +57,18 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from firebreak.atomic import check_writable
         from firebreak.scan import scan as run_scan
 
         console = Console(stderr=True)
+        check_writable(out)
         bank = None
         if hashes is not None:
             from firebreak.detect.media import load_bank
 
             bank = load_bank(hashes)
-        snap = _load(snapshot)
+        read = _load(snapshot)
+        snap = read.snapshot
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("scan", total=len(SCAN_STAGES))
             seen: list[str] = []
@@ -73,7 +81,8 @@ def register(app: typer.Typer) -> None:
 
             result = run_scan(snap, bank, progress=step, seed=seed)
             bar.update(task, completed=len(SCAN_STAGES), description="scan: done")
-        paths = result.write(out)
+        inputs = {"snapshot": snapshot, **({"hashes": hashes} if hashes is not None else {})}
+        paths = result.write(out, inputs=inputs, parameters={"seed": seed}, quarantine=read.quarantine)
         st = result.stats
         console.print(
             f"{st['sellers']:,} sellers, {st['buyers']:,} buyers, {st['networks']:,} networks, "
@@ -93,6 +102,7 @@ def register(app: typer.Typer) -> None:
 
         from rich.console import Console
 
+        from firebreak.atomic import check_writable
         from firebreak.errors import SnapshotError
         from firebreak.graph.csr import build_graph
         from firebreak.graph.expand import expand_seeds
@@ -100,8 +110,9 @@ def register(app: typer.Typer) -> None:
         from firebreak.graph.signals import account_destinations
 
         console = Console(stderr=True)
+        check_writable(out)
         seed_ids = _read_seeds(seeds)
-        snap = _load(snapshot)
+        snap = _load(snapshot, out).snapshot
         with console.status("building the graph"):
             graph = build_graph(snap)
         try:

@@ -36,7 +36,8 @@ from pathlib import Path
 import polars as pl
 from polars.exceptions import PolarsError
 
-from firebreak.errors import SnapshotError
+from firebreak.atomic import RESULTS_KEY, verify_results
+from firebreak.errors import ResultsError, SnapshotError
 from firebreak.exprs import fmt
 from firebreak.snapshot.files import check_magic, diagnose, find_table, unreadable
 from firebreak.snapshot.model import Snapshot
@@ -131,20 +132,18 @@ def _lazy_source(path: Path, encoding: str, table: str) -> pl.LazyFrame:
 
 
 def _check_columns(path: Path, table: str, present: list[str], where: str) -> None:
-    """Raise :class:`SnapshotError` if a CSV header / Parquet schema lacks a required column.
+    """Raise :class:`SnapshotError` if a CSV header / Parquet schema names none of the table's columns.
 
-    In JSON lines each row names its fields, so a missing field quarantines that row;
-    a CSV or Parquet file without a required column would quarantine (or, headerless,
-    silently misread) every row, so the file is refused instead.
+    Such a file has no header (its first record was taken as one) or is another
+    table: reading on would misread or silently lose every row. A header that names
+    some columns but not a required one is read: each row is then quarantined.
     """
-    missing = [c for c in REQUIRED[table] if c not in present]
-    if not missing:
+    if not present or any(c in SCHEMAS[table] for c in present):
         return
-    shown = ", ".join(repr(c) for c in present[:6]) + (", ..." if len(present) > 6 else "")
-    known = [c for c in present if c in SCHEMAS[table]]
-    hint = " (no header line?)" if not known else ""
+    shown = ", ".join(repr(c[:40]) for c in present[:6]) + (", ..." if len(present) > 6 else "")
+    expected = ", ".join(SCHEMAS[table])
     raise SnapshotError(
-        f"{path}: {where} {shown or 'nothing'}; the {table} table needs column {', '.join(missing)}{hint}"
+        f"{path}: {where} {shown}, none of the {table} columns ({expected}): no header line?"
     )
 
 
@@ -260,6 +259,16 @@ def _no_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema={LINE: pl.Int64, REASON: pl.String, ROW: pl.String})
 
 
+def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without empty chunks (filtering batches leaves them; see :mod:`firebreak.exprs`).
+
+    Only a frame that has an empty chunk is copied, i.e. only when rows were dropped.
+    """
+    if frame.width and frame.height and 0 in frame.to_series(0).chunk_lengths():
+        return frame.rechunk()
+    return frame
+
+
 def _dedupe(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     key = UNIQUE.get(table)
     if key is None:
@@ -293,9 +302,19 @@ def _manifest(directory: Path) -> dict[str, object]:
 
 
 def _canonical_fast(directory: Path, manifest: dict[str, object]) -> ReadResult | None:
-    """Load an ingest's canonical Parquet copy without re-validating it, if it is one."""
+    """Load an ingest's canonical Parquet copy without re-validating it, if it is one.
+
+    The copy must be complete: its manifest lists every file's checksum
+    (:func:`firebreak.atomic.verify_results`); an incomplete or changed copy raises
+    :class:`~firebreak.errors.ResultsError`.
+    """
     if not manifest.get(CANONICAL_KEY):
         return None
+    try:
+        verify_results(directory)
+    except ResultsError as exc:
+        raise ResultsError(f"{exc}; run `firebreak ingest` again") from None
+    manifest = {key: value for key, value in manifest.items() if key != RESULTS_KEY}
     frames: dict[str, pl.DataFrame] = {}
     files: dict[str, Path] = {}
     for table, schema in SCHEMAS.items():
@@ -356,7 +375,7 @@ def read_snapshot(path: str | Path, progress: object | None = None) -> ReadResul
         if table == "accounts":
             ok = ok.with_columns(pl.col("status").fill_null("active"))
             accounts_ids = ok["id"]
-        frames[table] = ok.drop(LINE, strict=False)
+        frames[table] = _contiguous(ok.drop(LINE, strict=False))
         for part in parts:
             if part.height:
                 quarantine.append(

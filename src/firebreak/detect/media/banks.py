@@ -10,8 +10,9 @@ Bank files (one bank per file, named after the file; a folder holds several):
 * plain text, one hash per line: 64 hex = PDQ, 32 hex = MD5; ``#`` comments and
   blank lines skipped. A line may go on after the hash: ``<pdq> <quality> ...``
   or ``<pdq>,<quality>,...`` (the output of ``firebreak hash`` and of the
-  reference ``pdq-photo-hasher``) gives a quality when the next field is an
-  integer 0-100; anything else after the hash is ignored.
+  reference ``pdq-photo-hasher``): the field after the hash is its quality and
+  must be an integer 0-100 (``150`` or ``notaquality`` reject the line with that
+  reason); fields after the quality are ignored.
 * a signal type before the hash, as python-threatexchange writes it:
   ``pdq <hash>`` (its file exchange and ``threatexchange dataset -P/-S``
   output, metadata after the hash ignored) or ``pdq,<hash>``. Types: ``pdq``,
@@ -37,7 +38,8 @@ negative. A ``banks.toml`` next to the bank files overrides per bank::
 
 Malformed lines are rejected and counted with a reason (never an exception);
 PDQ entries with a quality below 50 are ignored as the reference does; a file
-that cannot be read at all raises :class:`~firebreak.errors.BankError`.
+that cannot be read at all, or whose every line is rejected, raises
+:class:`~firebreak.errors.BankError`.
 """
 
 from __future__ import annotations
@@ -390,10 +392,9 @@ def _headerless_fields(lines: pl.DataFrame, default_type: str | None, quality_fi
     slow = marked.filter(~pl.col("bare"))
     parts = slow.with_columns(pl.col("text").str.strip_chars().str.extract_groups(_HEADERLESS).alias("m")).unnest("m")
     rest = pl.col("rest")
+    # the field after a bare hash is its quality: anything but an integer 0-100 there is rejected
     quality = (
-        pl.when(pl.col("type").is_null() & rest.str.contains(r"^\d{1,3}$") & (rest.cast(pl.Int64, strict=False) <= 100))
-        .then(rest)
-        .otherwise(None)
+        pl.when(pl.col("type").is_null() & (rest.str.strip_chars() != "")).then(rest).otherwise(None)
         if quality_field
         else pl.lit(None, dtype=pl.String)
     )
@@ -533,6 +534,18 @@ def parse_bank_file(path: str | Path) -> ParsedFile:
         md5_parts.append(block.md5)
         rejected_parts.append(block.rejected)
         low_quality += block.low_quality
+    rejected_all = (
+        pl.concat(rejected_parts).sort("line")
+        if rejected_parts
+        else pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String, "text": pl.String})
+    )
+    accepted = filled + sum(len(b.pdq) for b in spill) + sum(part.height for part in md5_parts) + low_quality
+    if rejected_all.height and not accepted:
+        first = rejected_all.row(0, named=True)
+        raise BankError(
+            f"{path}: no valid hash: all {rejected_all.height:,} lines rejected "
+            f"(line {first['line']}: {first['reason']})"
+        )
     codes, quality = buffer[:filled], buffer_quality[:filled]
     if spill:
         codes = np.concatenate([codes, *(b.pdq for b in spill)])
@@ -541,7 +554,7 @@ def parse_bank_file(path: str | Path) -> ParsedFile:
         codes,
         quality,
         pl.concat(md5_parts) if md5_parts else pl.DataFrame(schema={"hash": pl.String}),
-        pl.concat(rejected_parts).sort("line") if rejected_parts else pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String, "text": pl.String}),
+        rejected_all,
         low_quality,
     )
 
