@@ -197,6 +197,9 @@ def typed_stage(lf: pl.LazyFrame, table: str, accounts: pl.Series | None = None)
             exprs.append((col.is_not_null() & cast.is_null()).alias(f"__bad_{name}"))
     if accounts is not None:
         for name, _ in REFERENCES.get(table, ()):
+            if name not in have:  # the whole column is absent: each row fails as "missing required field"
+                exprs.append(pl.lit(False).alias(f"__unknown_{name}"))
+                continue
             ref = pl.col(name).cast(pl.String, strict=False)
             unknown = (ref != "") & ~_is_known(ref, accounts)
             exprs.append(unknown.fill_null(False).alias(f"__unknown_{name}"))
