@@ -78,7 +78,8 @@ def _kill_children(server: subprocess.Popen[str], tmp_path: Path, target: Path, 
     """Start and SIGKILL ``KILLS`` writer children; call ``check()`` after each; count kills mid-write.
 
     The first child runs until ``target`` first appears (its time ``t`` to one complete
-    write, imports included); the others are killed at uniform moments in ``[0.3 t, 3 t]``.
+    write, imports included); of the others, half are killed at uniform moments in
+    ``[0.3 t, 3 t]`` and half within 30 ms of a temporary folder appearing (mid-write).
     """
     assert server.stdin is not None and server.stdout is not None
     rng = random.Random(target.name)
@@ -93,8 +94,13 @@ def _kill_children(server: subprocess.Popen[str], tmp_path: Path, target: Path, 
             while not target.exists() and time.monotonic() - started < 120:
                 time.sleep(0.01)
             first = time.monotonic() - started
-        else:
+        elif rng.random() < 0.5:
             time.sleep(rng.uniform(0.3 * first, 3 * first))
+        else:  # wait for a write to begin, then kill within the next 30 ms
+            started = time.monotonic()
+            while not any(".tmp-" in p.name for p in target.parent.iterdir()) and time.monotonic() - started < 10 * first:
+                time.sleep(0.001)
+            time.sleep(rng.uniform(0, 0.03))
         os.kill(pid, signal.SIGKILL)
         assert server.stdout.readline().strip() == "reaped", (tmp_path / "driver.log").read_text()[-800:]
         mid_write += any(".tmp-" in p.name for p in target.parent.iterdir())
