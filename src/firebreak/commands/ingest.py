@@ -34,8 +34,15 @@ def ingest(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from firebreak.atomic import check_writable
+    from firebreak.snapshot.ingest import CANONICAL_DIR
     from firebreak.snapshot.ingest import ingest as run_ingest
     from firebreak.snapshot.schema import SCHEMAS
+    from firebreak.store import resolve_db_url
+
+    check_writable(out)  # before any output: a bad --out or --db is one line, nothing else
+    check_writable(out / CANONICAL_DIR)
+    resolve_db_url(db, out)
 
     console = Console()
     steps = len(SCHEMAS) + 2
