@@ -30,7 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("POLARS_MAX_THREADS", "1")  # one core: the machine is shared, and runs are reproducible
 
-import atheris  # noqa: E402
+import atheris
 
 with atheris.instrument_imports(include=["firebreak"]):
     from firebreak.detect.media.banks import parse_bank_file
@@ -99,8 +99,8 @@ def write_seeds() -> None:
     """(Re)write the seed inputs of ``fuzz_corpus/`` (one or more per target)."""
     p1 = "f" * 16 + "0" * 48
     seeds = {
-        0: [b'{"id":"a1","handle":"x","created_at":"2023-01-01T00:00:00Z","links":["https://e.org"],"status":"active"}\n'
-            b'{"id":"a2","age_group":"minor"}\n{"id":"a2"}\n'],
+        0: [(b'{"id":"a1","handle":"x","created_at":"2023-01-01T00:00:00Z","links":["https://e.org"],"status":"active"}\n'
+             b'{"id":"a2","age_group":"minor"}\n{"id":"a2"}\n')],
         1: [b'{"src":"a1","dst":"a2","created_at":1686139200}\n{"src":"a1","dst":"ghost"}\n{"src":"a3","dst":"a1"}\n'],
         2: [b'\xef\xbb\xbfid,handle,links,status\r\na1,x,"[""https://e.org""]",active\r\na2,y,,disabled\r\n'],
         3: [b"src,dst,created_at\na1,a2,2023-01-01T00:00:00Z\na2,gone,\n"],

@@ -17,7 +17,7 @@ def test_the_corpus_has_seeds_for_every_target() -> None:
 
 def test_short_fuzzing_run_finds_no_crash(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"], capture_output=True, text=True, timeout=240, cwd=tmp_path
+        [sys.executable, str(SCRIPT), "--quick"], check=False, capture_output=True, text=True, timeout=240, cwd=tmp_path
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-3000:]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import runpy
 import signal
 import subprocess
 import sys
@@ -164,8 +165,9 @@ def test_killed_scan_leaves_the_old_or_the_new_results(tmp_path: Path) -> None:
             terms = pl.DataFrame({"term": [tag], "known": [False]})
             return ScanResult(scores, networks, terms)
         """
-    here: dict[str, object] = {}
-    exec(textwrap.dedent(setup), here)  # the same two results, written here as references
+    module = tmp_path / "results_module.py"
+    module.write_text(textwrap.dedent(setup))
+    here = runpy.run_path(str(module))  # the same two results, written here as references
     here["result"]("a", 60_000).write(tmp_path / "refA")  # type: ignore[operator]
     here["result"]("b", 40_000).write(tmp_path / "refB")  # type: ignore[operator]
     refs = [_files(tmp_path / "refA"), _files(tmp_path / "refB")]

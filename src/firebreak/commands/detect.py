@@ -104,11 +104,10 @@ def register(app: typer.Typer) -> None:
         import polars as pl
         from rich.console import Console
 
+        from firebreak.atomic import check_writable
         from firebreak.detect.lexicon import load_lexicon
         from firebreak.detect.signals import destinations, detect_signals
         from firebreak.snapshot import load_snapshot
-
-        from firebreak.atomic import check_writable
         from firebreak.snapshot.quarantine import write_quarantine
 
         console = Console(stderr=True)
@@ -135,8 +134,7 @@ def register(app: typer.Typer) -> None:
             pl.struct("signal", "detail", "weight", "category", "source", "term", "ambiguous", "context").alias("evidence")
         )
         with open(out / "signals.jsonl", "w", encoding="utf-8") as fh:
-            for row in per.iter_rows(named=True):
-                fh.write(json.dumps({"account": row["account"], "evidence": row["evidence"]}, ensure_ascii=False) + "\n")
+            fh.writelines(json.dumps({"account": row["account"], "evidence": row["evidence"]}, ensure_ascii=False) + "\n" for row in per.iter_rows(named=True))
         flagged = ev.filter(pl.col("weight") > 0).select(pl.col("account").n_unique()).item()
         console.print(
             f"{per.height} accounts with evidence ({flagged} with weight > 0), {ev.height} evidence rows, "

@@ -59,13 +59,12 @@ def register(app: typer.Typer) -> None:
         """Replay the researchers' test-account experiment, unguarded and guarded, and measure benign recall."""
         from rich.console import Console
 
+        from firebreak.atomic import check_writable
         from firebreak.errors import FirebreakError
         from firebreak.guard.audit import run_audit
-        from firebreak.results import read_labels, read_scan
         from firebreak.guard.report import print_exposure_table
+        from firebreak.results import read_labels, read_scan
         from firebreak.snapshot import load_snapshot
-
-        from firebreak.atomic import check_writable
         from firebreak.snapshot.quarantine import write_quarantine
 
         console = Console(stderr=True)

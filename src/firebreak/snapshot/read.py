@@ -41,7 +41,7 @@ from firebreak.errors import ResultsError, SnapshotError
 from firebreak.exprs import fmt
 from firebreak.snapshot.files import check_magic, diagnose, find_table, unreadable
 from firebreak.snapshot.model import Snapshot
-from firebreak.snapshot.schema import ENCODINGS, REQUIRED, REQUIRED_TABLES, SCHEMAS, empty
+from firebreak.snapshot.schema import ENCODINGS, REQUIRED_TABLES, SCHEMAS, empty
 from firebreak.snapshot.validate import (
     LINE,
     QUARANTINE,
