@@ -232,3 +232,17 @@ def test_csv_missing_a_required_column_quarantines_rows_and_accounts_for_them(tm
     result = read_snapshot(d)
     assert result.quarantine["reason"].to_list() == ["missing required field dst"] * 2
     assert result.accounting()["follows"] == (2, 0, 2)
+
+
+@pytest.mark.parametrize("encoding", ["jsonl", "jsonl.gz", "csv"])
+def test_a_file_ending_in_half_a_utf8_character_is_one_line(tmp_path: Path, encoding: str) -> None:
+    """Found by benchmarks/fuzz_parsers.py: the decoder's held-back bytes were indexed in the empty last chunk."""
+    d = tmp_path / "snap"
+    body = b"id\na1\na2\xd8" if encoding == "csv" else b'{"id":"a1"}\n\xd8'
+    path = write(d, f"accounts.{encoding}", body)
+    write(d, "follows.jsonl", "")
+    with pytest.raises(SnapshotError) as exc:
+        read_snapshot(d)
+    at = len(body) - 1
+    line = body.count(b"\n") + 1
+    assert str(exc.value) == f"{path}: not UTF-8: invalid byte 0xd8 at byte {at} (line {line})"

@@ -90,9 +90,12 @@ def diagnose(path: Path, encoding: str) -> str | None:
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                line = lines + chunk.count(b"\n", 0, exc.start)
-                return f"{name}: not UTF-8: invalid byte 0x{chunk[exc.start]:02x} at byte {bad} (line {line})"
+                # exc.object is the decoder's held-back bytes (a partial character, no newline) + chunk
+                data = exc.object
+                held = len(data) - len(chunk)
+                bad = offset - held + exc.start
+                line = lines + data.count(b"\n", 0, exc.start)
+                return f"{name}: not UTF-8: invalid byte 0x{data[exc.start]:02x} at byte {bad} (line {line})"
             if not chunk:
                 break
             offset += len(chunk)
