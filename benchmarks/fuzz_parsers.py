@@ -14,8 +14,10 @@ stops, saves the input as ``crash-*`` and the script exits non-zero.
     python benchmarks/fuzz_parsers.py --long               # 600 s
     python benchmarks/fuzz_parsers.py --quick              # same as --seconds 10
 
-The corpus is kept in ``benchmarks/fuzz_corpus/`` (seeds for every target); new
-inputs found in a run go to a temporary folder unless ``--update-corpus`` is given.
+The corpus is kept in ``benchmarks/fuzz_corpus/`` (seeds for every target, and inputs
+that once crashed); new inputs found in a run go to a temporary folder (under
+``$TMPDIR``) unless ``--update-corpus`` is given, and a crashing input is saved as
+``$TMPDIR/firebreak-fuzz-crash-*/crash-<sha1>``.
 Prints the executions, the rate and whether anything crashed.
 """
 
