@@ -36,7 +36,7 @@ _ROW_FAULTS = ("wrong_type", "unknown_id", "unknown_enum", "missing", "extra", "
 def _clean_rows(n_accounts: int) -> dict[str, list[dict[str, Any]]]:
     ids = [f"a{i}" for i in range(n_accounts)]
     return {
-        "accounts": [{"id": i, "handle": f"h_{i}", "bio": "pizza", "created_at": TS, "age_group": "adult",
+        "accounts": [{"id": i, "handle": f"h_{i}", "bio": "pizzeria ü 🍕", "created_at": TS, "age_group": "adult",
                       "links": ["https://example.org"], "status": "active"} for i in ids],
         "follows": [{"src": ids[k], "dst": ids[(k + 1) % n_accounts], "created_at": TS} for k in range(n_accounts)],
         "posts": [{"id": f"p{k}", "author": ids[k % n_accounts], "text": "hi #pizza", "created_at": TS,
