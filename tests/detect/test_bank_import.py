@@ -214,3 +214,11 @@ def test_bank_from_in_memory_hashes(tmp_path: Path) -> None:
     assert bank.configs[0].name == "sim" and bank.configs[0].negative and bank.max_distance == 10
     assert (bank.report.low_quality, bank.report.duplicates) == (1, 1)
     assert bank.report.rejected.select("line", "reason").rows() == [(4, "not a hex hash")]
+
+
+def test_a_csv_row_shorter_than_its_header_is_rejected_not_indexed(tmp_path: Path) -> None:
+    """Found by benchmarks/fuzz_parsers.py: a null hash passed every check and broke hex_to_codes."""
+    path = write(tmp_path / "short.csv", f"signal_type,other,signal_str,quality\npdq,80\npdq,x,{P1},90\n")
+    parsed = parse_bank_file(path)
+    assert len(parsed.pdq) == 1
+    assert parsed.rejected.select("line", "reason").rows() == [(2, "no hash")]

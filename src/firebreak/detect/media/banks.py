@@ -410,7 +410,7 @@ def _headerless_fields(lines: pl.DataFrame, default_type: str | None, quality_fi
 
 def _classify(fields: pl.DataFrame) -> pl.DataFrame:
     """Add ``kind`` (pdq|md5), normalised ``hash``, integer ``quality`` and ``reason`` (null = valid)."""
-    hash_ = pl.col("hash").str.strip_chars()
+    hash_ = pl.col("hash").fill_null("").str.strip_chars()  # a row shorter than its header has no hash
     length = hash_.str.len_chars()
     typ = pl.col("type").str.strip_chars().str.to_lowercase()
     mapped = typ.replace_strict(_TYPE_NAMES, default=None, return_dtype=pl.String)
