@@ -222,3 +222,10 @@ def test_a_csv_row_shorter_than_its_header_is_rejected_not_indexed(tmp_path: Pat
     parsed = parse_bank_file(path)
     assert len(parsed.pdq) == 1
     assert parsed.rejected.select("line", "reason").rows() == [(2, "no hash")]
+
+
+def test_a_carriage_return_inside_a_line_does_not_crash_the_csv_split(tmp_path: Path) -> None:
+    """Found by benchmarks/fuzz_parsers.py: the csv module raised on a bare CR in the header line."""
+    path = write(tmp_path / "cr.csv", f'signal_type,signal_str\r,quality\npdq,{P1}\npdq,"{P2}\r"\n')
+    parsed = parse_bank_file(path)
+    assert len(parsed.pdq) + parsed.rejected.height == 2

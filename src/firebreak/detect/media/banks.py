@@ -334,9 +334,17 @@ def _clean(token: str) -> str:
     return token.strip().strip('"').strip().lower()
 
 
+def _csv_fields(line: str, sep: str) -> list[str]:
+    """``line`` split as one CSV record; a line the csv module refuses (a bare CR inside it) is split on ``sep``."""
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:
+        return line.split(sep)
+
+
 def _detect_header(line: str) -> _Header | None:
     sep = "\t" if "\t" in line else ","
-    names = [_clean(t) for t in next(csv.reader([line], delimiter=sep), [])]
+    names = [_clean(t) for t in _csv_fields(line, sep)]
     if any(len(n) in (MD5_HEX, PDQ_HEX) and all(c in "0123456789abcdef" for c in n) for n in names):
         return None
 
@@ -355,7 +363,7 @@ def _header_fields(lines: pl.DataFrame, header: _Header) -> pl.DataFrame:
     quoted = lines.filter(pl.col("text").str.contains('"', literal=True))
     split = plain.with_columns(pl.col("text").str.split(header.sep).alias("fields"))
     if quoted.height:
-        rows = [next(csv.reader([t], delimiter=header.sep), []) for t in quoted["text"].to_list()]
+        rows = [_csv_fields(t, header.sep) for t in quoted["text"].to_list()]
         split = pl.concat([split, quoted.with_columns(pl.Series("fields", rows, dtype=pl.List(pl.String)))])
 
     def col(index: int | None, name: str) -> pl.Expr:
