@@ -10,12 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from firebreak.snapshot.model import Snapshot
-from firebreak.snapshot.schema import (
-    ENCODINGS,
-    FORMAT_VERSION,
-    REQUIRED_TABLES,
-    SCHEMAS,
-)
+from firebreak.snapshot.schema import ENCODINGS, FORMAT_VERSION, REQUIRED_TABLES, SCHEMAS
 
 #: RFC 3339 in UTC; the fraction is printed only when it is not zero.
 RFC3339 = "%Y-%m-%dT%H:%M:%S%.fZ"
