@@ -246,3 +246,14 @@ def test_a_file_ending_in_half_a_utf8_character_is_one_line(tmp_path: Path, enco
     at = len(body) - 1
     line = body.count(b"\n") + 1
     assert str(exc.value) == f"{path}: not UTF-8: invalid byte 0xd8 at byte {at} (line {line})"
+
+
+@pytest.mark.parametrize("data", [b"P", b"PAR1PAR1"])
+def test_a_parquet_file_of_a_few_bytes_is_one_line(tmp_path: Path, data: bytes) -> None:
+    """Found by tests/snapshot/test_fuzz.py: seeking 4 bytes back from the end of a 1-byte file."""
+    d = tmp_path / "snap"
+    write(d, "accounts.jsonl", '{"id":"a1"}\n')
+    write(d, "follows.jsonl", "")
+    path = write(d, "events.parquet", data)
+    with pytest.raises(SnapshotError, match=f"^{path}: not a Parquet file \\(only {len(data)} bytes\\)$"):
+        read_snapshot(d)

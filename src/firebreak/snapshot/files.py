@@ -60,6 +60,9 @@ def diagnose(path: Path, encoding: str) -> str | None:
             return f"{name}: empty file, not Parquet (byte 0)"
         return None
     if encoding == "parquet":
+        size = path.stat().st_size
+        if size < 12:  # magic, footer length, magic
+            return f"{name}: not a Parquet file (only {size} bytes)"
         with path.open("rb") as fh:
             head = fh.read(4)
             fh.seek(-4, 2)
