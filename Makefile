@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint postgres bench clean
+.PHONY: setup demo test lint postgres bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+fuzz: $(STAMP)
+	nice $(PY) benchmarks/fuzz_parsers.py --long
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build src/*.egg-info

@@ -2,7 +2,7 @@
 
     FirebreakError            any error Firebreak reports to a user as one line
     ├── SnapshotError         a snapshot file cannot be read at all (names file and line/byte)
-    ├── ResultsError          a scan results folder is missing, incomplete or malformed
+    ├── ResultsError          a results folder is missing, incomplete, changed since written, or unwritable
     ├── LabelsError           a labels (ground truth / past decisions) file is unreadable
     ├── SeedsError            a seeds or account-list file is unreadable or empty
     ├── BankError             a hash bank cannot be read at all
@@ -24,7 +24,7 @@ class SnapshotError(FirebreakError):
 
 
 class ResultsError(FirebreakError):
-    """A scan results folder or file is missing, incomplete or malformed."""
+    """A results folder is missing, incomplete, changed since written, malformed, or cannot be written."""
 
 
 class LabelsError(FirebreakError):
@@ -45,3 +45,4 @@ class LexiconError(FirebreakError):
 
 class StoreError(FirebreakError):
     """The operational store failed."""
+

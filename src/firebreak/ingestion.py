@@ -3,7 +3,8 @@
 ``WORKDIR`` after an ingest::
 
     WORKDIR/snapshot/<table>.parquet   canonical typed tables (load with load_snapshot(WORKDIR))
-    WORKDIR/snapshot/manifest.json     the source manifest, marked as a validated canonical copy
+    WORKDIR/snapshot/manifest.json     the source manifest, marked as a validated canonical copy, plus the
+                                       run, the source's fingerprint and each file's SHA-256 (firebreak.atomic)
     WORKDIR/quarantine.jsonl           one row per rejected input row: table, file, line, reason, row
     WORKDIR/firebreak.db               the operational store (unless --db / FIREBREAK_DB say otherwise)
 
@@ -13,18 +14,15 @@ are not rewritten, and reports already in the store are left alone.
 
 from __future__ import annotations
 
-import filecmp
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
+from firebreak.atomic import MANIFEST, atomic_results, check_writable, write_file_atomic
 from firebreak.snapshot.model import Snapshot
 from firebreak.snapshot.read import CANONICAL_KEY, ReadResult, read_snapshot
-from firebreak.snapshot.schema import ENCODINGS, SCHEMAS
 from firebreak.snapshot.write import write_snapshot
 
 QUARANTINE_FILE = "quarantine.jsonl"
@@ -45,6 +43,7 @@ class IngestResult:
     db_url: str
     files_changed: list[str] = field(default_factory=list)
     read: ReadResult | None = None
+    rows_in: dict[str, int] = field(default_factory=dict)
 
     @property
     def quarantined_total(self) -> int:
@@ -52,47 +51,34 @@ class IngestResult:
         return sum(self.quarantined.values())
 
 
-def _replace_if_changed(new: Path, target: Path) -> bool:
-    """Move ``new`` onto ``target`` unless ``target`` already has the same bytes; True if replaced."""
-    if target.is_file() and filecmp.cmp(new, target, shallow=False):
-        new.unlink()
-        return False
-    os.replace(new, target)
-    return True
+def write_canonical(result: ReadResult, workdir: Path, source: Path | None = None) -> list[str]:
+    """Write the canonical Parquet copy (atomically, with a manifest) and ``quarantine.jsonl`` into ``workdir``.
 
-
-def write_canonical(result: ReadResult, workdir: Path) -> list[str]:
-    """Write the canonical Parquet copy and ``quarantine.jsonl`` into ``workdir``.
-
-    Only files whose content changed are replaced; tables absent from the snapshot
-    are removed from the copy. Returns the names of the files written or removed.
+    The copy is built in a temporary sibling of ``WORKDIR/snapshot`` and swapped into
+    place complete (:func:`firebreak.atomic.atomic_results`); its ``manifest.json``
+    holds the source snapshot's manifest plus the run, the source's fingerprint and
+    every file's SHA-256. When every file is byte-identical to the copy already there,
+    nothing is rewritten. ``quarantine.jsonl`` is replaced atomically, and only if its
+    bytes change. Returns the names (relative to ``workdir``) of the files written or
+    removed.
     """
-    canonical = workdir / CANONICAL_DIR
-    canonical.mkdir(parents=True, exist_ok=True)
     manifest = dict(result.snapshot.manifest)
     manifest.setdefault("exported_at", None)  # never "now": that would break idempotence
     manifest[CANONICAL_KEY] = 1
     snap = result.snapshot
     copy = Snapshot(
         accounts=snap.accounts, follows=snap.follows, posts=snap.posts, events=snap.events,
-        reports=snap.reports, labels=snap.labels, manifest=manifest,
+        reports=snap.reports, labels=snap.labels, manifest={},
     )
-    changed: list[str] = []
-    with tempfile.TemporaryDirectory(dir=workdir, prefix=".ingest-") as tmp:
-        staged = write_snapshot(copy, tmp, encoding="parquet")
-        pl.DataFrame(result.quarantine).write_ndjson(staged / QUARANTINE_FILE)
-        written = sorted(staged.iterdir())
-        names = {path.name for path in written}
-        for path in written:
-            target = workdir / QUARANTINE_FILE if path.name == QUARANTINE_FILE else canonical / path.name
-            if _replace_if_changed(path, target):
-                changed.append(str(target.relative_to(workdir)))
-    for table in SCHEMAS:
-        for encoding in ENCODINGS:
-            stale = canonical / f"{table}.{encoding}"
-            if stale.name not in names and stale.is_file():
-                stale.unlink()
-                changed.append(str(stale.relative_to(workdir)))
+    inputs = {"snapshot": source} if source is not None else {}
+    with atomic_results(workdir / CANONICAL_DIR, command="ingest", inputs=inputs, keep_if_unchanged=True) as out:
+        write_snapshot(copy, out.path, encoding="parquet")
+        (out.path / MANIFEST).unlink()  # the snapshot's manifest fields go into the results manifest
+        out.extra.update(manifest)
+    changed = [f"{CANONICAL_DIR}/{name}" for name in out.changed]
+    quarantine = pl.DataFrame(result.quarantine).write_ndjson()
+    if write_file_atomic(workdir / QUARANTINE_FILE, quarantine.encode("utf-8")):
+        changed.append(QUARANTINE_FILE)
     return changed
 
 
@@ -113,22 +99,21 @@ def ingest(
     from firebreak.store import open_store, resolve_db_url
 
     source = Path(snapshot_dir)
-    work = Path(workdir)
-    work.mkdir(parents=True, exist_ok=True)
+    work = check_writable(workdir)
+    check_writable(work / CANONICAL_DIR)  # WORKDIR itself must be writable too
+    url = resolve_db_url(db_url, work)  # a bad --db is an error before the work, not after
     result = read_snapshot(source, progress=(lambda table: progress(f"read {table}")) if progress else None)
     if progress:
         progress("write")
-    changed = write_canonical(result, work)
+    work.mkdir(parents=True, exist_ok=True)
+    changed = write_canonical(result, work, source)
     if progress:
         progress("store")
-    url = resolve_db_url(db_url, work)
     with open_store(url) as store:
         new = store.upsert_reports(result.snapshot.reports, source=str(source.resolve()))
         total = store.count_reports()
         shown = store.url
-    quarantined = dict(
-        result.quarantine.group_by("table").len().sort("table").iter_rows()
-    ) if result.quarantine.height else {}
+    quarantined = {table: n for table, n in result.quarantined().items() if n}
     return IngestResult(
         workdir=work,
         canonical=work / CANONICAL_DIR,
@@ -140,4 +125,5 @@ def ingest(
         db_url=shown,
         files_changed=changed,
         read=result,
+        rows_in={table: n for table, (n, _, _) in result.accounting().items()},
     )

@@ -64,23 +64,26 @@ def read_table(
     return frame if keep_extra else frame.select(list(columns))
 
 
-def read_account_ids(path: Path, what: str = "account ids") -> list[str]:
+def read_account_ids(path: Path, what: str = "account ids", *, allow_empty: bool = False) -> list[str]:
     """Account ids from a text file, one per line (blank lines and ``#`` comments skipped).
 
     Raises :class:`~firebreak.errors.SeedsError` naming the file when it is missing, a
-    directory, not UTF-8, or holds no id; ``what`` names the list in that message.
+    folder, not UTF-8 (with the byte and line), or (unless ``allow_empty``) holds no id;
+    ``what`` names the list in the message ("seed account ids", "under-review file"...).
     """
     if not path.exists():
-        raise SeedsError(f"{path}: {what} file not found")
+        raise SeedsError(f"{path}: {what} not found")
     if path.is_dir():
-        raise SeedsError(f"{path}: is a directory, not a file of {what}")
+        raise SeedsError(f"{path}: {what} is a folder (expected a file of account ids, one per line)")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SeedsError(f"{path}: not UTF-8 text (byte {exc.start}); expected {what}, one per line") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SeedsError(f"{path}: not UTF-8: invalid byte at byte {exc.start} (line {line})") from None
     except OSError as exc:
-        raise SeedsError(f"{path}: cannot read {what}: {exc.strerror}") from None
+        raise SeedsError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
     ids = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if not ids:
-        raise SeedsError(f"{path}: no {what} (one id per line, '#' comments allowed)")
+    if not ids and not allow_empty:
+        raise SeedsError(f"{path}: no account ids in the {what} (one id per line, '#' comments allowed)")
     return ids

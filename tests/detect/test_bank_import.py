@@ -188,9 +188,13 @@ _LINE = st.one_of(
 def test_parser_accounts_for_every_line_and_never_crashes(tmp_path: Path, lines: list[str]) -> None:
     path = tmp_path / "fuzz.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    parsed = parse_bank_file(path)
     meaningful = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
     has_header = bool(meaningful) and _detect_header(meaningful[0].strip(" ")) is not None
+    try:
+        parsed = parse_bank_file(path)
+    except BankError as exc:  # a file whose every line is rejected is an error, not an empty bank
+        assert f"all {len(meaningful) - has_header:,} lines rejected" in str(exc)
+        return
     accounted = len(parsed.pdq) + parsed.md5.height + parsed.rejected.height + parsed.low_quality
     assert accounted == len(meaningful) - has_header  # one outcome per line, header excluded
     assert parsed.pdq.shape[1:] == (32,) and parsed.pdq_quality.shape == (len(parsed.pdq),)
@@ -210,3 +214,18 @@ def test_bank_from_in_memory_hashes(tmp_path: Path) -> None:
     assert bank.configs[0].name == "sim" and bank.configs[0].negative and bank.max_distance == 10
     assert (bank.report.low_quality, bank.report.duplicates) == (1, 1)
     assert bank.report.rejected.select("line", "reason").rows() == [(4, "not a hex hash")]
+
+
+def test_a_csv_row_shorter_than_its_header_is_rejected_not_indexed(tmp_path: Path) -> None:
+    """Found by benchmarks/fuzz_parsers.py: a null hash passed every check and broke hex_to_codes."""
+    path = write(tmp_path / "short.csv", f"signal_type,other,signal_str,quality\npdq,80\npdq,x,{P1},90\n")
+    parsed = parse_bank_file(path)
+    assert len(parsed.pdq) == 1
+    assert parsed.rejected.select("line", "reason").rows() == [(2, "no hash")]
+
+
+def test_a_carriage_return_inside_a_line_does_not_crash_the_csv_split(tmp_path: Path) -> None:
+    """Found by benchmarks/fuzz_parsers.py: the csv module raised on a bare CR in the header line."""
+    path = write(tmp_path / "cr.csv", f'signal_type,signal_str\r,quality\npdq,{P1}\npdq,"{P2}\r"\n')
+    parsed = parse_bank_file(path)
+    assert len(parsed.pdq) + parsed.rejected.height == 2

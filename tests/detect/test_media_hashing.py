@@ -75,7 +75,7 @@ def test_hash_command_prints_one_line_per_image_and_continues_after_errors(tmp_p
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"not an image")
     result = CliRunner().invoke(cli, ["hash", str(good1), str(bad), str(tmp_path / "missing.png"), str(good2)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input, as the README promises
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2
     for line, path in zip(lines, (good1, good2), strict=True):

@@ -100,12 +100,14 @@ def test_cli_writes_audit_json_and_plot(toy, tmp_path):
     snap_dir = tmp_path / "snap"
     write_snapshot(snap, snap_dir)
     labels.write_ndjson(snap_dir / "labels.jsonl")
+    from firebreak.atomic import atomic_results
+
     scan_dir = tmp_path / "scan"
-    scan_dir.mkdir()
     sc = _scan_missing(labels, [])
-    sc.scores.write_ndjson(scan_dir / "scores.jsonl")
-    sc.networks.write_ndjson(scan_dir / "networks.jsonl")
-    sc.terms.write_ndjson(scan_dir / "terms.jsonl")
+    with atomic_results(scan_dir, command="test") as staged:
+        sc.scores.write_ndjson(staged.path / "scores.jsonl")
+        sc.networks.write_ndjson(staged.path / "networks.jsonl")
+        sc.terms.write_ndjson(staged.path / "terms.jsonl")
     out = tmp_path / "audit"
     r = CliRunner().invoke(
         app,

@@ -21,7 +21,9 @@ LexiconOpt = Annotated[
 @friendly_errors
 def lexicon_check(lexicon: LexiconOpt = None, batch: Annotated[int, typer.Option(help="Texts matched per batch.")] = 10_000) -> None:
     """Read texts from standard input, one per line; print one JSON line per text, in order:
-    {"text": ..., "hits": [{"term", "family", "category", "form", "span", "weight", "ambiguous"}]}."""
+    {"text": ..., "hits": [{"term", "family", "category", "form", "span", "weight", "ambiguous"}]}.
+    A line that is not UTF-8 gets {"text": null, "hits": [], "error": ...} in its place and an
+    `error:` line on stderr; the other lines are still answered and the exit status is 2."""
     import json
     import sys
 
@@ -29,20 +31,40 @@ def lexicon_check(lexicon: LexiconOpt = None, batch: Annotated[int, typer.Option
 
     lex = load_lexicon(lexicon or None)
     out = sys.stdout
+    bad_lines = 0
 
-    def flush(lines: list[str]) -> None:
-        for text, hits in zip(lines, lex.match_many(lines), strict=True):
-            out.write(json.dumps({"text": text, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False) + "\n")
+    def flush(lines: list[str | None], errors: list[str | None]) -> None:
+        texts = [text for text in lines if text is not None]
+        answers = iter(lex.match_many(texts))
+        for text, error in zip(lines, errors, strict=True):
+            if text is None:
+                out.write(json.dumps({"text": None, "hits": [], "error": error}) + "\n")
+            else:
+                hits = next(answers)
+                out.write(json.dumps({"text": text, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False) + "\n")
 
-    buf: list[str] = []
-    for line in sys.stdin:
-        buf.append(line.rstrip("\r\n") if line.endswith("\n") else line)
+    buf: list[str | None] = []
+    errs: list[str | None] = []
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        body = raw[:-1] if raw.endswith(b"\n") else raw
+        body = body[:-1] if body.endswith(b"\r") else body
+        try:
+            buf.append(body.decode("utf-8"))
+            errs.append(None)
+        except UnicodeDecodeError as exc:
+            error = f"standard input line {number}: not UTF-8: invalid byte 0x{body[exc.start]:02x} at byte {exc.start}"
+            print(f"error: {error}", file=sys.stderr)
+            buf.append(None)
+            errs.append(error)
+            bad_lines += 1
         if len(buf) >= batch:
-            flush(buf)
-            buf = []
+            flush(buf, errs)
+            buf, errs = [], []
     if buf:
-        flush(buf)
+        flush(buf, errs)
     out.flush()
+    if bad_lines:
+        raise typer.Exit(code=2)
 
 
 @lexicon_app.command("show")
@@ -80,17 +102,21 @@ def register(app: typer.Typer) -> None:
         import polars as pl
         from rich.console import Console
 
+        from firebreak.atomic import check_writable
         from firebreak.detect.lexicon import load_lexicon
         from firebreak.detect.output import write_detection
         from firebreak.detect.profile import destinations
         from firebreak.detect.signals import detect_signals
         from firebreak.snapshot import load_snapshot
+        from firebreak.snapshot.quarantine import write_quarantine
 
         console = Console(stderr=True)
+        check_writable(out)
         with console.status("reading snapshot"):
             result = load_snapshot(snapshot)
             snap = result.snapshot
         quarantined = result.quarantine.height
+        write_quarantine(result.quarantine, out)
         lex = load_lexicon(lexicon or None)
         bank = None
         if hashes is not None:
@@ -107,6 +133,6 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"{accounts} accounts with evidence ({flagged} with weight > 0), {ev.height} evidence rows, "
             f"{dests.height} destinations; lexicon {lex.version}"
-            + (f"; {quarantined} rows quarantined" if quarantined else "")
+            + (f"; {quarantined} rows quarantined -> {out / 'quarantine.jsonl'}" if quarantined else "")
         )
         print(out)

@@ -47,15 +47,18 @@ def register(app: typer.Typer) -> None:
         """
         from rich.console import Console
 
+        from firebreak.atomic import check_writable
         from firebreak.errors import FirebreakError
         from firebreak.guard.audit import run_audit
         from firebreak.guard.report import print_exposure_table
         from firebreak.labels import find_labels, read_labels
         from firebreak.scan.result import ScanResult
         from firebreak.snapshot import load_snapshot
+        from firebreak.snapshot.quarantine import write_quarantine
         from firebreak.tables import read_account_ids
 
         console = Console(stderr=True)
+        check_writable(out)
         if mode not in ("view", "follow"):
             raise FirebreakError(f"--mode must be 'view' or 'follow', not {mode!r}")
         labels_path = labels if labels is not None else find_labels(snapshot)
@@ -63,14 +66,17 @@ def register(app: typer.Typer) -> None:
         results = ScanResult.read(scan) if scan is not None else None
         if label_frame is None and results is None:
             raise FirebreakError(f"{snapshot}: no labels to audit against: give --scan (and --labels if you have them)")
-        review: list[str] = read_account_ids(under_review, "account ids under review") if under_review is not None else []
+        review: list[str] = read_account_ids(under_review, "under-review file", allow_empty=True) if under_review is not None else []
         if db is not None:
             from firebreak.store import open_store, resolve_db_url
 
             with open_store(resolve_db_url(db, None)) as store:
                 review += store.enforcements(state="under_review").get_column("account").to_list()
         with console.status("reading the snapshot"):
-            snap = load_snapshot(snapshot).snapshot
+            read = load_snapshot(snapshot)
+            snap = read.snapshot
+        if write_quarantine(read.quarantine, out) is not None:
+            console.print(f"[yellow]{read.quarantine.height:,} rows quarantined[/yellow] -> {out / 'quarantine.jsonl'}")
         if results is None:
             console.print("[yellow]no --scan given: the guard is fed by the labels (oracle)[/yellow]")
         if label_frame is None:

@@ -26,15 +26,23 @@ def ingest(
 ) -> None:
     """Validate SNAPSHOT, write a canonical Parquet copy to WORKDIR and queue its reports in the store.
 
-    Rows that break the snapshot format go to WORKDIR/quarantine.jsonl with their reason.
-    Re-running on the same snapshot changes nothing.
+    Rows that break the snapshot format go to WORKDIR/quarantine.jsonl with their reason;
+    the summary gives, per table, rows in = kept + quarantined. The copy is written
+    atomically with a manifest. Re-running on the same snapshot changes nothing.
     """
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from firebreak.atomic import check_writable
+    from firebreak.ingestion import CANONICAL_DIR
     from firebreak.ingestion import ingest as run_ingest
     from firebreak.snapshot.schema import SCHEMAS
+    from firebreak.store import resolve_db_url
+
+    check_writable(out)  # before any output: a bad --out or --db is one line, nothing else
+    check_writable(out / CANONICAL_DIR)
+    resolve_db_url(db, out)
 
     console = Console()
     steps = len(SCHEMAS) + 2
@@ -52,10 +60,12 @@ def ingest(
 
     table = Table(title=f"ingested {snapshot}", title_justify="left")
     table.add_column("table")
-    table.add_column("rows", justify="right")
+    table.add_column("rows in", justify="right")
+    table.add_column("kept", justify="right")
     table.add_column("quarantined", justify="right")
     for name, rows in result.counts.items():
-        table.add_row(name, f"{rows:,}", f"{result.quarantined.get(name, 0):,}")
+        bad = result.quarantined.get(name, 0)
+        table.add_row(name, f"{result.rows_in.get(name, rows + bad):,}", f"{rows:,}", f"{bad:,}")
     console.print(table)
     console.print(f"quarantined {result.quarantined_total:,} rows -> {result.quarantine_path}")
     console.print(f"canonical copy -> {result.canonical}")

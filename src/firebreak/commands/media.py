@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         """Print `<64-hex PDQ> <quality> <path>` for each image (quality below 50 is not matched).
 
         An unreadable image prints one `error:` line to stderr; the others are
-        still hashed and the exit status is 1.
+        still hashed and the exit status is 2.
         """
         from PIL import Image, UnidentifiedImageError
 
@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
             else:
                 print(f"{result.hash} {result.quality} {path}", flush=True)
         if failed:
-            raise typer.Exit(code=1)
+            raise typer.Exit(code=2)
 
     bank_app = typer.Typer(help="Hash banks: import PDQ / MD5 lists, inspect them.", no_args_is_help=True)
     app.add_typer(bank_app, name="bank")
@@ -72,8 +72,10 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+        from firebreak.atomic import check_writable
         from firebreak.detect.media.banks import load_bank
 
+        check_writable(out)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True, console=Console(stderr=True)) as progress:
             task = progress.add_task(f"reading {source}", total=None)
             bank = load_bank(source, distance=distance)

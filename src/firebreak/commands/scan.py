@@ -10,19 +10,24 @@ import typer
 from firebreak.commands.errors import friendly_errors
 
 if TYPE_CHECKING:
-    from firebreak.snapshot.model import Snapshot
+    from firebreak.snapshot.read import ReadResult
 
 
-def _load(snapshot: Path) -> Snapshot:
+def _load(snapshot: Path, out: Path | None = None) -> ReadResult:
+    """Read ``snapshot``; with ``out``, write its quarantined rows to ``OUT/quarantine.jsonl``."""
     from rich.console import Console
 
     from firebreak.snapshot import load_snapshot
+    from firebreak.snapshot.quarantine import write_quarantine
 
     result = load_snapshot(snapshot)
     quarantined = result.quarantine.height
     if quarantined:
-        Console(stderr=True).print(f"[yellow]{quarantined:,} rows quarantined[/yellow] while reading {snapshot}")
-    return result.snapshot
+        where = f" -> {out / 'quarantine.jsonl'}" if out is not None else ""
+        Console(stderr=True).print(f"[yellow]{quarantined:,} rows quarantined[/yellow] while reading {snapshot}{where}")
+    if out is not None:
+        write_quarantine(result.quarantine, out)
+    return result
 
 
 def register(app: typer.Typer) -> None:
@@ -40,16 +45,19 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+        from firebreak.atomic import check_writable
         from firebreak.scan import STAGES, ScanParams
         from firebreak.scan import scan as run_scan
 
         console = Console(stderr=True)
+        check_writable(out)
         bank = None
         if hashes is not None:
             from firebreak.detect.media import load_bank
 
             bank = load_bank(hashes)
-        snap = _load(snapshot)
+        read = _load(snapshot)
+        snap = read.snapshot
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("scan", total=len(STAGES))
             seen: list[str] = []
@@ -62,7 +70,8 @@ def register(app: typer.Typer) -> None:
 
             result = run_scan(snap, bank, params=ScanParams(seed=seed), progress=step)
             bar.update(task, completed=len(STAGES), description="scan: done")
-        paths = result.write(out)
+        inputs = {"snapshot": snapshot, **({"hashes": hashes} if hashes is not None else {})}
+        paths = result.write(out, inputs=inputs, parameters={"seed": seed}, quarantine=read.quarantine)
         st = result.stats
         console.print(
             f"{st['sellers']:,} sellers, {st['buyers']:,} buyers, {st['networks']:,} networks, "
@@ -83,12 +92,14 @@ def register(app: typer.Typer) -> None:
         """Expand seed accounts into their network: followers, unique followers, overlaps, shared destinations."""
         from rich.console import Console
 
+        from firebreak.atomic import check_writable
         from firebreak.investigate import map_seeds, write_seed_map
         from firebreak.tables import read_account_ids
 
         console = Console(stderr=True)
-        seed_ids = read_account_ids(seeds, "seed account ids")
-        snap = _load(snapshot)
+        check_writable(out)
+        seed_ids = read_account_ids(seeds, "seeds file")
+        snap = _load(snapshot, out).snapshot
         with console.status("mapping the seeds"):
             seed_map = map_seeds(snap, seed_ids, top=top, max_overlaps=max_overlaps)
         with console.status("drawing"):

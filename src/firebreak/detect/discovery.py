@@ -18,6 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from firebreak.detect.lexicon import Lexicon
+from firebreak.exprs import fmt
 from firebreak.snapshot.model import Snapshot
 
 DISCOVERY_SCHEMA = pl.Schema({"term": pl.String, "known": pl.Boolean, "accounts": pl.Int64, "lift": pl.Float64, "evidence": pl.String})
@@ -108,7 +109,7 @@ def discover_terms(
             known=pl.col("known"),
             accounts=pl.col("accounts").cast(pl.Int64),
             lift=pl.col("lift").round(3),
-            evidence=pl.format(
+            evidence=fmt(
                 "used by {} flagged account(s) next to known terms ({}) and searched by {} account(s) that search known terms; {} account(s) platform-wide",
                 "posted",
                 pl.col("partners").fill_null("-"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import polars as pl
 
 from firebreak.evidence import Signal, evidence_frame
+from firebreak.exprs import fmt
 from firebreak.snapshot.model import Snapshot
 
 #: service -> (kind, known hosts, names used in handles/labels)
@@ -181,7 +182,7 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
         .group_by("account", "destination", "kind", maintain_order=True)
         .agg(pl.col("source").unique().sort().str.join(",")),
         Signal.PROFILE_OFFPLATFORM,
-        pl.format("{} destination {} (in {})", "kind", "destination", "source"),
+        fmt("{} destination {} (in {})", "kind", "destination", "source"),
         pl.col("kind").replace_strict(DEST_WEIGHT, return_dtype=pl.Float64),
         "public-findings 3.2-3.3: cross-site links, Mega hashtags, chat-group identifiers (WSJ 2023; NBC 2023; SIO 2023)",
         pl.col("destination"),
@@ -202,7 +203,7 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
     prices = _evidence(
         t.filter(pl.col("n_prices") >= 2).group_by("account", maintain_order=True).agg(pl.len().alias("n"), pl.col("source").unique().sort().str.join(",")),
         Signal.PROFILE_MENU_PRICE,
-        pl.format("price list ({} text(s) with 2+ currency amounts, in {})", "n", "source"),
+        fmt("price list ({} text(s) with 2+ currency amounts, in {})", "n", "source"),
         0.2,
         "WSJ June 2023: menus and price lists; caution: shops, restaurants, creators (public-findings 3.6)",
         "price list",
@@ -213,19 +214,19 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
     selling = _evidence(
         minors.filter(pl.col("selling")).group_by("account", maintain_order=True).agg(*youngest),
         Signal.PROFILE_MINOR_SELLING,
-        pl.format("stated age {} next to selling wording (in {})", "age", "source"),
+        fmt("stated age {} next to selling wording (in {})", "age", "source"),
         0.5,
         "WSJ June 2023 (via blinkscoop): sellers state a minor's age, also in code ('on chapter 14', '31' + reverse arrow)",
-        pl.format("age {}", "age"),
+        fmt("age {}", "age"),
         ambiguous=False,
     )
     coded = _evidence(
         minors.filter(pl.col("coded_age") & ~pl.col("selling")).group_by("account", maintain_order=True).agg(*youngest),
         Signal.PROFILE_AGE_CODE,
-        pl.format("age {} written in code (in {})", "age", "source"),
+        fmt("age {} written in code (in {})", "age", "source"),
         0.2,
         "WSJ June 2023 (via blinkscoop): 'on chapter 14', '31' + reverse arrow",
-        pl.format("age {}", "age"),
+        fmt("age {}", "age"),
         ambiguous=True,
     )
     return pl.concat([off, prices, selling, coded], how="vertical")

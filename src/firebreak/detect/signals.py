@@ -36,6 +36,7 @@ from firebreak.detect.lexicon import Lexicon, load_lexicon
 from firebreak.detect.media.banks import HashBank
 from firebreak.detect.profile import destinations, profile_signals
 from firebreak.evidence import Signal, Unit, category_of, empty_evidence, evidence_frame
+from firebreak.exprs import fmt
 from firebreak.snapshot.model import Snapshot
 
 __all__ = ["SURFACES", "destinations", "detect_signals", "texts_of"]
@@ -131,8 +132,8 @@ def lexicon_evidence(snapshot: Snapshot, lexicon: Lexicon) -> pl.DataFrame:
         .select(
             "account",
             signal=pl.col("kind") + ":" + pl.col("category"),
-            detail=pl.format('"{}" ({} {}) x{} in {}', "term", "family", "form", "n", "surface")
-            + pl.when(pl.col("context").is_not_null()).then(pl.format(" [{} wording]", "context")).otherwise(pl.lit("")),
+            detail=fmt('"{}" ({} {}) x{} in {}', "term", "family", "form", "n", "surface")
+            + pl.when(pl.col("context").is_not_null()).then(fmt(" [{} wording]", "context")).otherwise(pl.lit("")),
             weight="weight",
             source="source",
             term="term",
@@ -156,9 +157,9 @@ def media_evidence(snapshot: Snapshot, bank: HashBank) -> pl.DataFrame:
         m.select(
             "account",
             "signal",
-            detail=pl.format("post {}: {}", "post", "detail"),
+            detail=fmt("post {}: {}", "post", "detail"),
             weight=pl.col("weight").cast(pl.Float64),
-            source=pl.format("hash bank {}", "bank"),
+            source=fmt("hash bank {}", "bank"),
             hash=pl.col("hash"),
             ref=pl.col("post"),
         )

@@ -15,6 +15,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from firebreak.evidence import Signal, empty_evidence, evidence_frame
+from firebreak.exprs import fmt
 from firebreak.graph.csr import Graph
 from firebreak.graph.evasion import EvasionMatch
 from firebreak.graph.reports import ReportSignal
@@ -84,7 +85,7 @@ def graph_evidence(
     add(
         c["follows_sellers"] > 0,
         Signal.GRAPH_FOLLOWS_SELLERS,
-        pl.format(
+        fmt(
             "follows {} flagged sellers among {} accounts followed (rate for accounts that follow as many: {})",
             pl.col("k").cast(pl.Int64), pl.col("d"), pl.col("q").round(4),
         ),
@@ -94,21 +95,21 @@ def graph_evidence(
     add(
         c["messages_sellers"] > 0,
         Signal.GRAPH_MESSAGES_SELLERS,
-        pl.format("messaged {} flagged sellers", pl.col("k").cast(pl.Int64)),
+        fmt("messaged {} flagged sellers", pl.col("k").cast(pl.Int64)),
         c["messages_sellers"],
         {"k": c["sellers_messaged"]},
     )
     add(
         c["interacts_sellers"] > 0,
         Signal.GRAPH_INTERACTS_SELLERS,
-        pl.format("viewed, liked or commented on {} flagged sellers", pl.col("k").cast(pl.Int64)),
+        fmt("viewed, liked or commented on {} flagged sellers", pl.col("k").cast(pl.Int64)),
         c["interacts_sellers"],
         {"k": c["sellers_interacted"]},
     )
     add(
         (c["weak_search"] > 0) & roles.buyer & (c["reporting"] == 0),
         Signal.GRAPH_WEAK_SEARCH,
-        pl.format(
+        fmt(
             "searched {} ambiguous or newly discovered coded terms (counted only beside ties to sellers)",
             pl.col("k").cast(pl.Int64),
         ),
@@ -127,7 +128,7 @@ def graph_evidence(
     add(
         (c["peers"] > 0) & ((c["peers"] >= 0.25) | flagged),
         Signal.GRAPH_SELLER_PEERS,
-        pl.format(
+        fmt(
             "followed by {} sellers that have evidence of their own, among {} followers (chance: {})",
             pl.col("k").cast(pl.Int64), pl.col("d"), pl.col("e").round(2),
         ),
@@ -142,7 +143,7 @@ def graph_evidence(
     add(
         audience_mask,
         Signal.GRAPH_BUYER_AUDIENCE,
-        pl.format(
+        fmt(
             "{} of {} followers are flagged buyers (platform rate {}, typical seller {})",
             pl.col("k").cast(pl.Int64), pl.col("d"),
             pl.lit(f"{roles.rates.get('buyer_follower_rate', 0):.3f}"),
@@ -157,7 +158,7 @@ def graph_evidence(
         add(
             c["destination"] > 0,
             Signal.GRAPH_SHARED_DESTINATION,
-            pl.format("shares off-platform destination {} with flagged sellers", pl.col("dest")),
+            fmt("shares off-platform destination {} with flagged sellers", pl.col("dest")),
             c["destination"],
             {"dest": names[code]},
             term=pl.col("dest"),
@@ -175,7 +176,7 @@ def graph_evidence(
         frames.append(ev.select(
             "idx",
             pl.lit(Signal.GRAPH_BAN_EVASION.value).alias("signal"),
-            pl.format("audience overlaps disabled seller {} (jaccard {}, {} shared followers)", "old", "j", "s").alias("detail"),
+            fmt("audience overlaps disabled seller {} (jaccard {}, {} shared followers)", "old", "j", "s").alias("detail"),
             pl.Series("weight", np.round(c["evasion"][new[first]], 3)),
             pl.lit(None, pl.String).alias("term"),
             pl.col("old").alias("counterpart"),
@@ -183,14 +184,14 @@ def graph_evidence(
     add(
         (reports.units > 0),
         Signal.REPORTS_CHILD_SAFETY,
-        pl.format("{} child-safety reports (discounted for repeat reporters)", pl.col("k").cast(pl.Int64)),
+        fmt("{} child-safety reports (discounted for repeat reporters)", pl.col("k").cast(pl.Int64)),
         np.minimum(reports.units, 0.5),
         {"k": reports.reporters},
     )
     add(
         reports.harassment,
         Signal.REPORTS_HARASSMENT_PATTERN,
-        pl.format(
+        fmt(
             "{} child-safety reports from a tight group (follow density {}): not counted",
             pl.col("k").cast(pl.Int64), pl.col("dens").round(2),
         ),
@@ -204,7 +205,7 @@ def graph_evidence(
     if sellers_f.height:
         named = (pl.col("signal") == Signal.GRAPH_FOLLOWS_SELLERS.value) & pl.col("names").is_not_null()
         out = out.join(sellers_f, on="idx", how="left").with_columns(
-            pl.when(named).then(pl.format("{}: {}", pl.col("detail"), pl.col("names"))).otherwise(pl.col("detail")).alias("detail"),
+            pl.when(named).then(fmt("{}: {}", pl.col("detail"), pl.col("names"))).otherwise(pl.col("detail")).alias("detail"),
             pl.when(named).then(pl.col("first")).otherwise(pl.col("counterpart")).alias("counterpart"),
         ).drop("names", "first")
     out = out.with_columns(pl.Series("account", graph.ids.decode(out.get_column("idx").to_numpy())))

@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from firebreak.evidence import EVIDENCE_ITEM, Signal
+from firebreak.exprs import fmt
 from firebreak.graph.csr import Graph
 from firebreak.graph.expand import unique_followers_per_group
 from firebreak.graph.roles import RoleScores
@@ -69,12 +70,12 @@ def network_table(
         .sort("net")
     )
     nets = nets.with_columns(
-        pl.format("net-{}", pl.col("net").cast(pl.String).str.zfill(3)).alias("id"),
+        fmt("net-{}", pl.col("net").cast(pl.String).str.zfill(3)).alias("id"),
         pl.col("risk").fill_null(0.5).round(4),
         pl.concat_list(
-            _item(Signal.NETWORK_SELLERS, pl.format("{} flagged sellers with {} unique followers", "sellers", "unique_followers"), pl.col("sellers")),
-            _item(Signal.NETWORK_BUYERS, pl.format("{} flagged buyers bound to them by follows and interactions", "buyers"), pl.col("buyers")),
-            _item(Signal.NETWORK_SHARED_DESTINATIONS, pl.format("{} members share {} off-platform destinations", "dest_users", pl.col("destinations").list.len()), pl.col("destinations").list.len()),
+            _item(Signal.NETWORK_SELLERS, fmt("{} flagged sellers with {} unique followers", "sellers", "unique_followers"), pl.col("sellers")),
+            _item(Signal.NETWORK_BUYERS, fmt("{} flagged buyers bound to them by follows and interactions", "buyers"), pl.col("buyers")),
+            _item(Signal.NETWORK_SHARED_DESTINATIONS, fmt("{} members share {} off-platform destinations", "dest_users", pl.col("destinations").list.len()), pl.col("destinations").list.len()),
         ).alias("evidence"),
     )
     return nets.select(list(NETWORKS)).cast(NETWORKS)

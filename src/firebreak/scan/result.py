@@ -11,14 +11,17 @@ back, or any folder holding at least ``scores.jsonl`` in the spec's shape.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from firebreak.atomic import atomic_results, verify_results
 from firebreak.errors import ResultsError
 from firebreak.evidence import EVIDENCE_ITEM
+from firebreak.snapshot.quarantine import write_quarantine
 from firebreak.tables import read_table
 
 EVIDENCE_LIST = pl.List(EVIDENCE_ITEM)
@@ -51,13 +54,21 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
 
 
 def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """``frame``'s columns of ``schema``, in order and cast; absent ones null (empty lists for evidence)."""
+    """``frame``'s columns of ``schema``, in order and cast; absent ones null (empty lists for list columns).
+
+    A list column whose lists are all empty (so Polars could not infer their items) becomes
+    empty lists of the schema's type.
+    """
     fill = [
         (pl.lit([], dtype=t) if isinstance(t, pl.List) else pl.lit(None, dtype=t)).alias(c)
         for c, t in schema.items()
         if c not in frame.columns
     ]
-    return frame.with_columns(fill).select([pl.col(c).cast(t) for c, t in schema.items()])
+    frame = frame.with_columns(fill)
+    for c, t in schema.items():
+        if isinstance(t, pl.List) and frame.schema[c] != t and frame.height and not (frame[c].list.len().fill_null(0) > 0).any():
+            frame = frame.with_columns(pl.lit([], dtype=t).alias(c))
+    return frame.select([pl.col(c).cast(t) for c, t in schema.items()])
 
 
 @dataclass(slots=True)
@@ -75,36 +86,52 @@ class ScanResult:
     timings: dict[str, float] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``scores.jsonl``, ``networks.jsonl``, ``terms.jsonl`` and ``scores.parquet`` to ``out_dir``.
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        inputs: Mapping[str, str | Path] | None = None,
+        parameters: Mapping[str, object] | None = None,
+        quarantine: pl.DataFrame | None = None,
+    ) -> dict[str, Path]:
+        """Write ``scores.jsonl``, ``networks.jsonl``, ``terms.jsonl`` and ``scores.parquet`` to ``out_dir`` atomically.
 
-        Returns the paths by name (``scores``, ``networks``, ``terms``, ``scores_parquet``).
+        The folder is built beside ``out_dir`` and swapped in complete, with a ``manifest.json``
+        naming the run, ``inputs`` (name -> path, fingerprinted), ``parameters`` and every file's
+        checksum (:func:`firebreak.atomic.atomic_results`); ``quarantine`` (rows quarantined while
+        reading a raw snapshot) goes in as ``quarantine.jsonl``. Returns the paths by name
+        (``scores``, ``networks``, ``terms``, ``scores_parquet``).
         """
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {name: out / file for name, file in FILES.items()}
-        paths["scores_parquet"] = out / "scores.parquet"
-        scores = conform(self.scores, SCORES)
-        scores.write_ndjson(paths["scores"])
-        conform(self.networks, NETWORKS).write_ndjson(paths["networks"])
-        conform(self.terms, TERMS).write_ndjson(paths["terms"])
-        scores.write_parquet(paths["scores_parquet"])
-        return paths
+        names = {**FILES, "scores_parquet": "scores.parquet"}
+        owned = {*names.values(), "evaluation.json", "quarantine.jsonl"}
+        with atomic_results(out, command="scan", inputs=inputs, parameters=parameters, may_replace=owned) as staged:
+            scores = conform(self.scores, SCORES)
+            scores.write_ndjson(staged.path / names["scores"])
+            conform(self.networks, NETWORKS).write_ndjson(staged.path / names["networks"])
+            conform(self.terms, TERMS).write_ndjson(staged.path / names["terms"])
+            scores.write_parquet(staged.path / names["scores_parquet"])
+            if quarantine is not None:
+                write_quarantine(quarantine, staged.path)
+        return {key: out / name for key, name in names.items()}
 
     @classmethod
     def read(cls, directory: str | Path) -> ScanResult:
-        """Read a results folder written by :meth:`write` (or by another tool, in the spec's shapes).
+        """Read a complete results folder written by :meth:`write`.
 
-        ``networks.jsonl`` and ``terms.jsonl`` may be absent (empty); evidence items may
+        The folder must carry a complete ``manifest.json`` whose checksums match
+        (:func:`firebreak.atomic.verify_results`): a folder a killed scan left half-written is
+        refused. ``networks.jsonl`` and ``terms.jsonl`` may be absent (empty); evidence items may
         carry only ``signal, detail, weight``. Raises :class:`~firebreak.errors.ResultsError`
-        for a missing folder or ``scores.jsonl``, a malformed file, a field of the wrong type,
-        a role outside ``seller, buyer, none`` or a signal outside the vocabulary.
+        for a missing folder, manifest or ``scores.jsonl``, a malformed file, a field of the wrong
+        type, a role outside ``seller, buyer, none`` or a signal outside the vocabulary.
         """
         d = Path(directory)
         if not d.is_dir():
             raise ResultsError(f"{d}: scan results folder not found")
         if not (d / FILES["scores"]).is_file():
             raise ResultsError(f"{d}: no {FILES['scores']} (run `firebreak scan` first)")
+        verify_results(d)  # only a complete folder, as `firebreak scan` swapped it in
         scores = _with_evidence(d / FILES["scores"], SCORES, ("account",))
         bad = scores.filter(pl.col("role").is_not_null() & ~pl.col("role").is_in(ROLES))
         if bad.height:

@@ -30,6 +30,7 @@ from firebreak.detect.media.banks import HashBank
 from firebreak.detect.profile import destinations
 from firebreak.detect.signals import detect_signals
 from firebreak.evidence import EVIDENCE, empty_evidence
+from firebreak.exprs import fmt
 from firebreak.graph.communities import find_communities
 from firebreak.graph.csr import Graph, build_graph, induced_adjacency
 from firebreak.graph.evasion import EvasionMatch, find_evasion
@@ -240,7 +241,7 @@ def results_stage(
         "keep": flagged | (prox_risk >= params.keep_risk),
     }).with_columns(
         pl.when(pl.col("network") >= 0)
-        .then(pl.format("net-{}", pl.col("network").cast(pl.String).str.zfill(3)))
+        .then(fmt("net-{}", pl.col("network").cast(pl.String).str.zfill(3)))
         .otherwise(None)
         .alias("network")
     )

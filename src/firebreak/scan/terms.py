@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from firebreak.evidence import LEXICON_SIGNALS
+from firebreak.exprs import fmt
 from firebreak.scan.result import TERMS
 
 
@@ -28,7 +29,7 @@ def terms_table(evidence: pl.DataFrame, scores: pl.DataFrame, discovered: pl.Dat
                 pl.col("term").cast(pl.String),
                 pl.lit(True).alias("known"),
                 pl.col("accounts").cast(pl.Int64),
-                pl.format("lexicon term used by {} flagged accounts in {} networks", "accounts", "nets").alias("evidence"),
+                fmt("lexicon term used by {} flagged accounts in {} networks", "accounts", "nets").alias("evidence"),
             )
         )
         frames.append(known)

@@ -18,13 +18,15 @@ _CHUNK = 1 << 20
 def find_table(directory: Path, table: str) -> tuple[Path, str] | None:
     """The file holding ``table`` in ``directory`` and its encoding, or ``None``.
 
-    Looks for ``<table>.parquet``, ``.jsonl.gz``, ``.jsonl``, ``.csv`` in that order.
+    Looks for ``<table>.parquet``, ``.jsonl.gz``, ``.jsonl``, ``.csv``. Two of them
+    for one table is ambiguous: raises :class:`SnapshotError` naming both.
     """
-    for encoding in ENCODINGS:
-        path = directory / f"{table}.{encoding}"
-        if path.is_file():
-            return path, encoding
-    return None
+    found = [(directory / f"{table}.{encoding}", encoding) for encoding in ENCODINGS]
+    found = [(path, encoding) for path, encoding in found if path.is_file()]
+    if len(found) > 1:
+        names = " and ".join(str(path) for path, _ in found)
+        raise SnapshotError(f"{names}: both hold the {table} table; keep one of them")
+    return found[0] if found else None
 
 
 def check_magic(path: Path, encoding: str) -> str | None:
@@ -58,6 +60,9 @@ def diagnose(path: Path, encoding: str) -> str | None:
             return f"{name}: empty file, not Parquet (byte 0)"
         return None
     if encoding == "parquet":
+        size = path.stat().st_size
+        if size < 12:  # magic, footer length, magic
+            return f"{name}: not a Parquet file (only {size} bytes)"
         with path.open("rb") as fh:
             head = fh.read(4)
             fh.seek(-4, 2)
@@ -74,21 +79,26 @@ def diagnose(path: Path, encoding: str) -> str | None:
     with _text_stream(path, encoding) as stream:
         while True:
             try:
-                chunk = stream.read(_CHUNK)
+                # read1: one decompression step per call, so a truncated stream loses at most
+                # the last step's lines, not a whole buffered chunk.
+                chunk = stream.read1(_CHUNK)
             except EOFError:
                 size = path.stat().st_size
                 return (
-                    f"{name}: truncated gzip: the compressed stream ends early at byte {size} "
-                    f"(after line {lines})"
+                    f"{name}: truncated gzip: the compressed stream ends early at byte {size}, "
+                    f"after {lines - 1:,} complete lines ({offset:,} bytes) decoded"
                 )
             except (OSError, zlib.error) as exc:
-                return f"{name}: not valid gzip data ({exc}) after line {lines}"
+                return f"{name}: not valid gzip data ({exc}) after {lines - 1:,} complete lines decoded"
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                line = lines + chunk.count(b"\n", 0, exc.start)
-                return f"{name}: not UTF-8: invalid byte 0x{chunk[exc.start]:02x} at byte {bad} (line {line})"
+                # exc.object is the decoder's held-back bytes (a partial character, no newline) + chunk
+                data = exc.object
+                held = len(data) - len(chunk)
+                bad = offset - held + exc.start
+                line = lines + data.count(b"\n", 0, exc.start)
+                return f"{name}: not UTF-8: invalid byte 0x{data[exc.start]:02x} at byte {bad} (line {line})"
             if not chunk:
                 break
             offset += len(chunk)

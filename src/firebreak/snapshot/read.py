@@ -36,7 +36,9 @@ from pathlib import Path
 import polars as pl
 from polars.exceptions import PolarsError
 
-from firebreak.errors import SnapshotError
+from firebreak.atomic import RESULTS_KEY, verify_results
+from firebreak.errors import ResultsError, SnapshotError
+from firebreak.exprs import fmt
 from firebreak.snapshot.files import check_magic, diagnose, find_table, unreadable
 from firebreak.snapshot.model import Snapshot
 from firebreak.snapshot.schema import ENCODINGS, REQUIRED_TABLES, SCHEMAS, empty
@@ -64,16 +66,33 @@ class ReadResult:
     """A snapshot read from disk: the canonical frames and the rows that broke the spec.
 
     ``quarantine`` has columns ``table, file, line, reason, row`` (``row`` is JSON text).
-    ``files`` maps each table read to the file it came from.
+    ``files`` maps each table read to the file it came from. ``rows_in`` counts the
+    rows each table's file held (JSON lines: non-blank lines; CSV: records; Parquet:
+    rows), counted while reading, so that ``rows_in == kept + quarantined`` per table
+    can be stated and checked (:meth:`accounting`).
     """
 
     snapshot: Snapshot
     quarantine: pl.DataFrame
     files: dict[str, Path] = field(default_factory=dict)
+    rows_in: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Rows kept per table."""
         return {table: self.snapshot.table(table).height for table in SCHEMAS}
+
+    def quarantined(self) -> dict[str, int]:
+        """Rows quarantined per table (every table, 0 where none)."""
+        found = dict(self.quarantine.group_by("table").len().iter_rows()) if self.quarantine.height else {}
+        return {table: int(found.get(table, 0)) for table in SCHEMAS}
+
+    def accounting(self) -> dict[str, tuple[int, int, int]]:
+        """Per table: ``(rows in, kept, quarantined)``; rows in is kept + quarantined for a table not read."""
+        kept, quarantined = self.counts(), self.quarantined()
+        return {
+            table: (self.rows_in.get(table, kept[table] + quarantined[table]), kept[table], quarantined[table])
+            for table in SCHEMAS
+        }
 
 
 def _json_schema(table: str) -> pl.Schema:
@@ -96,11 +115,13 @@ def _lazy_source(path: Path, encoding: str, table: str) -> pl.LazyFrame:
     schema = SCHEMAS[table]
     if encoding == "parquet":
         present = pl.read_parquet_schema(path)
+        _check_columns(path, table, list(present), "its columns are")
         cols = [c for c in schema if c in present]
         lf = pl.scan_parquet(path).select(cols)
         offset = 1
     elif encoding == "csv":
         header = pl.read_csv(path, n_rows=0, infer_schema=False).columns
+        _check_columns(path, table, header, "line 1 (the header) names")
         cols = [c for c in schema if c in header]
         lf = pl.scan_csv(path, schema=dict.fromkeys(header, pl.String)).select(cols)
         offset = 2
@@ -108,6 +129,22 @@ def _lazy_source(path: Path, encoding: str, table: str) -> pl.LazyFrame:
         lf = pl.scan_ndjson(path, schema=_json_schema(table))
         offset = 1
     return lf.with_row_index(LINE, offset=offset)
+
+
+def _check_columns(path: Path, table: str, present: list[str], where: str) -> None:
+    """Raise :class:`SnapshotError` if a CSV header / Parquet schema names none of the table's columns.
+
+    Such a file has no header (its first record was taken as one) or is another
+    table: reading on would misread or silently lose every row. A header that names
+    some columns but not a required one is read: each row is then quarantined.
+    """
+    if not present or any(c in SCHEMAS[table] for c in present):
+        return
+    shown = ", ".join(repr(c[:40]) for c in present[:6]) + (", ..." if len(present) > 6 else "")
+    expected = ", ".join(SCHEMAS[table])
+    raise SnapshotError(
+        f"{path}: {where} {shown}, none of the {table} columns ({expected}): no header line?"
+    )
 
 
 class _ReadFailed(Exception):
@@ -129,6 +166,10 @@ def _json_lines_slow(path: Path, table: str) -> tuple[list[pl.DataFrame], pl.Dat
     lines = (
         pl.scan_lines(path, name="__text")
         .with_row_index(LINE, offset=1)
+        .with_columns(
+            # a UTF-8 byte-order mark belongs to the file, not to the first row
+            pl.when(pl.col(LINE) == 1).then(pl.col("__text").str.strip_prefix("\ufeff")).otherwise(pl.col("__text"))
+        )
         .filter(pl.col("__text").str.strip_chars() != "")
         .collect()
     )
@@ -171,13 +212,14 @@ def _json_lines_slow(path: Path, table: str) -> tuple[list[pl.DataFrame], pl.Dat
 
 def _read_table(
     path: Path, encoding: str, table: str, accounts: pl.Series | None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Read and conform one table file; return ``(ok frame with __line, rejected rows)``."""
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """Read and conform one table file; return ``(ok frame with __line, rejected rows, rows in the file)``."""
     reason = diagnose(path, encoding) if path.stat().st_size == 0 else check_magic(path, encoding)
     if reason is not None:
         raise SnapshotError(reason)
     if path.stat().st_size == 0:
-        return empty(table).with_columns(pl.lit(None, pl.Int64).alias(LINE)).clear(), _no_rejects()
+        return empty(table).with_columns(pl.lit(None, pl.Int64).alias(LINE)).clear(), _no_rejects(), 0
+    rows_in = 0
     oks: list[pl.DataFrame] = []
     rejects: list[pl.DataFrame] = []
     batches = _batches(path, encoding, table, accounts)
@@ -187,6 +229,7 @@ def _read_table(
                 batch = next(batches)
             except StopIteration:
                 break
+            rows_in += batch.height
             ok, rejected = finish(batch, table)
             oks.append(ok)
             rejects.append(rejected)
@@ -199,6 +242,7 @@ def _read_table(
             raise SnapshotError(fault) from None
         oks, rejects = [], []
         good, bad_lines = _json_lines_slow(path, table)
+        rows_in = bad_lines.height + sum(batch.height for batch in good)
         rejects.append(bad_lines)
         for batch in good:
             ok, rejected = conform(batch, table, accounts)
@@ -207,11 +251,21 @@ def _read_table(
     ok = pl.concat(oks, rechunk=False) if oks else empty(table).with_columns(pl.lit(None, pl.Int64).alias(LINE))
     if table not in UNIQUE:
         ok = ok.drop(LINE, strict=False)
-    return ok, pl.concat(rejects) if rejects else _no_rejects()
+    return ok, pl.concat(rejects) if rejects else _no_rejects(), rows_in
 
 
 def _no_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema={LINE: pl.Int64, REASON: pl.String, ROW: pl.String})
+
+
+def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` without empty chunks (filtering batches leaves them; see :mod:`firebreak.exprs`).
+
+    Only a frame that has an empty chunk is copied, i.e. only when rows were dropped.
+    """
+    if frame.width and frame.height and 0 in frame.to_series(0).chunk_lengths():
+        return frame.rechunk()
+    return frame
 
 
 def _dedupe(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -225,7 +279,7 @@ def _dedupe(frame: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFrame
     dups = frame.filter(~first).join(firsts, on=key, how="left", maintain_order="left")
     rejected = dups.select(
         pl.col(LINE).cast(pl.Int64),
-        pl.format("duplicate {} {} (first on line {})", pl.lit(key), pl.col(key), pl.col("__first")).alias(REASON),
+        fmt("duplicate {} {} (first on line {})", pl.lit(key), pl.col(key), pl.col("__first")).alias(REASON),
         row_json(dups, table).alias(ROW),
     )
     return frame.filter(first), rejected
@@ -247,9 +301,19 @@ def _manifest(directory: Path) -> dict[str, object]:
 
 
 def _canonical_fast(directory: Path, manifest: dict[str, object]) -> ReadResult | None:
-    """Load an ingest's canonical Parquet copy without re-validating it, if it is one."""
+    """Load an ingest's canonical Parquet copy without re-validating it, if it is one.
+
+    The copy must be complete: its manifest lists every file's checksum
+    (:func:`firebreak.atomic.verify_results`); an incomplete or changed copy raises
+    :class:`~firebreak.errors.ResultsError`.
+    """
     if not manifest.get(CANONICAL_KEY):
         return None
+    try:
+        verify_results(directory)
+    except ResultsError as exc:
+        raise ResultsError(f"{exc}; run `firebreak ingest` again") from None
+    manifest = {key: value for key, value in manifest.items() if key != RESULTS_KEY}
     frames: dict[str, pl.DataFrame] = {}
     files: dict[str, Path] = {}
     for table, schema in SCHEMAS.items():
@@ -291,6 +355,7 @@ def read_snapshot(path: str | Path, progress: object | None = None) -> ReadResul
     frames: dict[str, pl.DataFrame] = {}
     quarantine: list[pl.DataFrame] = []
     files: dict[str, Path] = {}
+    rows_in: dict[str, int] = {}
     accounts_ids: pl.Series | None = None
     for table in SCHEMAS:
         found = find_table(directory, table)
@@ -303,13 +368,13 @@ def read_snapshot(path: str | Path, progress: object | None = None) -> ReadResul
         files[table] = file
         if callable(progress):
             progress(table)
-        ok, rejected = _read_table(file, encoding, table, accounts_ids)
+        ok, rejected, rows_in[table] = _read_table(file, encoding, table, accounts_ids)
         ok, dup = _dedupe(ok, table)
         parts = [rejected, dup]
         if table == "accounts":
             ok = ok.with_columns(pl.col("status").fill_null("active"))
             accounts_ids = ok["id"]
-        frames[table] = ok.drop(LINE, strict=False)
+        frames[table] = _contiguous(ok.drop(LINE, strict=False))
         for part in parts:
             if part.height:
                 quarantine.append(
@@ -323,7 +388,13 @@ def read_snapshot(path: str | Path, progress: object | None = None) -> ReadResul
                 )
     snapshot = Snapshot(manifest=manifest, **frames)  # type: ignore[arg-type]
     q = pl.concat(quarantine).cast(QUARANTINE) if quarantine else empty_quarantine()  # type: ignore[arg-type]
-    return ReadResult(snapshot=snapshot, quarantine=q.sort("table", "line", maintain_order=True), files=files)
+    result = ReadResult(
+        snapshot=snapshot, quarantine=q.sort("table", "line", maintain_order=True), files=files, rows_in=rows_in
+    )
+    lost = {t: row for t, row in result.accounting().items() if row[0] != row[1] + row[2]}
+    if lost:  # a reader bug, never a property of the input: refuse rather than lose rows silently
+        raise SnapshotError(f"{directory}: rows unaccounted for while reading (table: rows in, kept, quarantined): {lost}")
+    return result
 
 
 def load_snapshot(path: str | Path) -> ReadResult:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 from polars.exceptions import PolarsError
 
+from firebreak.exprs import fmt
 from firebreak.snapshot.schema import (
     AGE_GROUPS,
     EVENT_KINDS,
@@ -196,6 +197,9 @@ def typed_stage(lf: pl.LazyFrame, table: str, accounts: pl.Series | None = None)
             exprs.append((col.is_not_null() & cast.is_null()).alias(f"__bad_{name}"))
     if accounts is not None:
         for name, _ in REFERENCES.get(table, ()):
+            if name not in have:  # the whole column is absent: each row fails as "missing required field"
+                exprs.append(pl.lit(False).alias(f"__unknown_{name}"))
+                continue
             ref = pl.col(name).cast(pl.String, strict=False)
             unknown = (ref != "") & ~_is_known(ref, accounts)
             exprs.append(unknown.fill_null(False).alias(f"__unknown_{name}"))
@@ -252,7 +256,7 @@ def _checks(frame: pl.DataFrame, table: str) -> list[tuple[pl.Expr, pl.Expr]]:
         if dtype == TS and flag not in frame.columns and f"__raw_{name}" in frame.columns:
             raw = pl.col(f"__raw_{name}")
             checks.append(
-                (raw.is_not_null() & pl.col(name).is_null(), pl.format("bad timestamp in {}: {}", pl.lit(name), raw))
+                (raw.is_not_null() & pl.col(name).is_null(), fmt("bad timestamp in {}: {}", pl.lit(name), raw))
             )
         elif flag in frame.columns:
             kind = {TS: "a timestamp", pl.String: "a string"}.get(dtype, "a list of the expected shape")
@@ -263,14 +267,14 @@ def _checks(frame: pl.DataFrame, table: str) -> list[tuple[pl.Expr, pl.Expr]]:
             checks.append(
                 (
                     (value.is_not_null() & ~value.is_in(allowed)).fill_null(False),
-                    pl.format("bad value in {}: {} (expected {})", pl.lit(name), value, pl.lit("|".join(allowed))),
+                    fmt("bad value in {}: {} (expected {})", pl.lit(name), value, pl.lit("|".join(allowed))),
                 )
             )
     if table == "posts":
         checks.append(_media_check())
     for name, words in REFERENCES.get(table, ()):
         if f"__unknown_{name}" in frame.columns:
-            checks.append((pl.col(f"__unknown_{name}"), pl.format("{} {}", pl.lit(words), pl.col(name))))
+            checks.append((pl.col(f"__unknown_{name}"), fmt("{} {}", pl.lit(words), pl.col(name))))
     return checks
 
 
@@ -308,7 +312,8 @@ def finish(typed: pl.DataFrame, table: str) -> tuple[pl.DataFrame, pl.DataFrame]
     failing = frame.select(pl.any_horizontal([fails for fails, _ in checks]).alias("__fails"))["__fails"]
     if not failing.any():
         return frame.select(keep), _no_rejects()
-    bad = frame.filter(failing)
+    # Few rows fail; one contiguous chunk keeps every string kernel on its best-tested path.
+    bad = frame.filter(failing).rechunk()
     reasons = pl.concat_str(
         [pl.when(fails).then(message) for fails, message in checks], separator="; ", ignore_nulls=True
     )

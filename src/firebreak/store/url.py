@@ -2,7 +2,8 @@
 
 Precedence: the ``--db`` value, then the ``FIREBREAK_DB`` environment variable,
 then a SQLite file ``firebreak.db`` in the work directory. PostgreSQL URLs are
-rewritten to the psycopg 3 driver; a bare path means a SQLite file.
+rewritten to the psycopg 3 driver; a bare path (``*.db``, or containing ``/``) means a
+SQLite file; any other bare word is an error.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from firebreak.errors import StoreError
 ENV_VAR = "FIREBREAK_DB"
 DEFAULT_FILENAME = "firebreak.db"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+#: a value without ``://`` is a SQLite file path only if it ends so or contains a ``/``.
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
 def resolve_db_url(cli_value: str | None, workdir: Path | None) -> str:
@@ -38,8 +41,9 @@ def normalize_db_url(value: str) -> str:
     """Canonical SQLAlchemy URL text for ``value``; raises :class:`StoreError` if it is not one.
 
     ``postgresql://`` and ``postgres://`` become ``postgresql+psycopg://``; a value
-    without ``://`` is taken as a SQLite file path. Only SQLite and PostgreSQL are
-    supported.
+    without ``://`` is taken as a SQLite file path if it ends in ``.db``, ``.sqlite``
+    or ``.sqlite3`` or contains a ``/`` (``notaurl`` is an error, not a new file).
+    Only SQLite and PostgreSQL are supported.
     """
     return parse_db_url(value).render_as_string(hide_password=False)
 
@@ -50,6 +54,11 @@ def parse_db_url(value: str) -> URL:
     if not text:
         raise StoreError("empty database URL: use sqlite:///PATH or postgresql://USER@HOST/DB")
     if "://" not in text:
+        if not _looks_like_path(text):
+            raise StoreError(
+                f"not a database URL: {text!r}: use sqlite:///PATH, postgresql://USER@HOST/DB, "
+                f"or a SQLite file path ending in {', '.join(SQLITE_SUFFIXES)} or containing '/'"
+            )
         text = f"sqlite:///{Path(text).expanduser().resolve()}"
     elif text.startswith("postgres://"):
         text = "postgresql://" + text[len("postgres://") :]
@@ -65,6 +74,11 @@ def parse_db_url(value: str) -> URL:
     if backend == "postgresql" and url.drivername != "postgresql+psycopg":
         url = url.set(drivername="postgresql+psycopg")
     return url
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether a value without ``://`` is plainly meant as a SQLite file (a word like ``notaurl`` is not)."""
+    return text.lower().endswith(SQLITE_SUFFIXES) or "/" in text or text.startswith(("~", "."))
 
 
 def safe_url(url: URL | str) -> str:

@@ -10,8 +10,9 @@ Bank files (one bank per file, named after the file; a folder holds several):
 * plain text, one hash per line: 64 hex = PDQ, 32 hex = MD5; ``#`` comments and
   blank lines skipped. A line may go on after the hash: ``<pdq> <quality> ...``
   or ``<pdq>,<quality>,...`` (the output of ``firebreak hash`` and of the
-  reference ``pdq-photo-hasher``) gives a quality when the next field is an
-  integer 0-100; anything else after the hash is ignored.
+  reference ``pdq-photo-hasher``): the field after the hash is its quality and
+  must be an integer 0-100 (``150`` or ``notaquality`` reject the line with that
+  reason); fields after the quality are ignored.
 * a signal type before the hash, as python-threatexchange writes it:
   ``pdq <hash>`` (its file exchange and ``threatexchange dataset -P/-S``
   output, metadata after the hash ignored) or ``pdq,<hash>``. Types: ``pdq``,
@@ -37,7 +38,8 @@ negative. A ``banks.toml`` next to the bank files overrides per bank::
 
 Malformed lines are rejected and counted with a reason (never an exception);
 PDQ entries with a quality below 50 are ignored as the reference does; a file
-that cannot be read at all raises :class:`~firebreak.errors.BankError`.
+that cannot be read at all, or whose every line is rejected, raises
+:class:`~firebreak.errors.BankError`.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ from firebreak.detect.media.hamming import (
 )
 from firebreak.detect.media.index import PDQIndex
 from firebreak.errors import BankError
+from firebreak.exprs import fmt
 
 BANK_SUFFIXES = (".txt", ".csv", ".tsv", ".te", ".hashes", ".lst")
 CONFIG_FILE = "banks.toml"
@@ -331,9 +334,17 @@ def _clean(token: str) -> str:
     return token.strip().strip('"').strip().lower()
 
 
+def _csv_fields(line: str, sep: str) -> list[str]:
+    """``line`` split as one CSV record; a line the csv module refuses (a bare CR inside it) is split on ``sep``."""
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:
+        return line.split(sep)
+
+
 def _detect_header(line: str) -> _Header | None:
     sep = "\t" if "\t" in line else ","
-    names = [_clean(t) for t in next(csv.reader([line], delimiter=sep), [])]
+    names = [_clean(t) for t in _csv_fields(line, sep)]
     if any(len(n) in (MD5_HEX, PDQ_HEX) and all(c in "0123456789abcdef" for c in n) for n in names):
         return None
 
@@ -352,7 +363,7 @@ def _header_fields(lines: pl.DataFrame, header: _Header) -> pl.DataFrame:
     quoted = lines.filter(pl.col("text").str.contains('"', literal=True))
     split = plain.with_columns(pl.col("text").str.split(header.sep).alias("fields"))
     if quoted.height:
-        rows = [next(csv.reader([t], delimiter=header.sep), []) for t in quoted["text"].to_list()]
+        rows = [_csv_fields(t, header.sep) for t in quoted["text"].to_list()]
         split = pl.concat([split, quoted.with_columns(pl.Series("fields", rows, dtype=pl.List(pl.String)))])
 
     def col(index: int | None, name: str) -> pl.Expr:
@@ -389,10 +400,9 @@ def _headerless_fields(lines: pl.DataFrame, default_type: str | None, quality_fi
     slow = marked.filter(~pl.col("bare"))
     parts = slow.with_columns(pl.col("text").str.strip_chars().str.extract_groups(_HEADERLESS).alias("m")).unnest("m")
     rest = pl.col("rest")
+    # the field after a bare hash is its quality: anything but an integer 0-100 there is rejected
     quality = (
-        pl.when(pl.col("type").is_null() & rest.str.contains(r"^\d{1,3}$") & (rest.cast(pl.Int64, strict=False) <= 100))
-        .then(rest)
-        .otherwise(None)
+        pl.when(pl.col("type").is_null() & (rest.str.strip_chars() != "")).then(rest).otherwise(None)
         if quality_field
         else pl.lit(None, dtype=pl.String)
     )
@@ -408,7 +418,7 @@ def _headerless_fields(lines: pl.DataFrame, default_type: str | None, quality_fi
 
 def _classify(fields: pl.DataFrame) -> pl.DataFrame:
     """Add ``kind`` (pdq|md5), normalised ``hash``, integer ``quality`` and ``reason`` (null = valid)."""
-    hash_ = pl.col("hash").str.strip_chars()
+    hash_ = pl.col("hash").fill_null("").str.strip_chars()  # a row shorter than its header has no hash
     length = hash_.str.len_chars()
     typ = pl.col("type").str.strip_chars().str.to_lowercase()
     mapped = typ.replace_strict(_TYPE_NAMES, default=None, return_dtype=pl.String)
@@ -418,17 +428,17 @@ def _classify(fields: pl.DataFrame) -> pl.DataFrame:
     want = pl.when(pl.col("kind") == "pdq").then(PDQ_HEX).otherwise(MD5_HEX)
     reason = (
         pl.when(typ.is_not_null() & mapped.is_null())
-        .then(pl.format("unsupported signal type '{}'", pl.col("type")))
+        .then(fmt("unsupported signal type '{}'", pl.col("type")))
         .when(hash_ == "")
         .then(pl.lit("no hash"))
         .when(~hash_.str.contains(r"^[0-9A-Fa-f]+$"))
         .then(pl.lit("not a hex hash"))
         .when(pl.col("kind").is_null())
-        .then(pl.format("hash has {} hex digits, expected 64 (PDQ) or 32 (MD5)", length))
+        .then(fmt("hash has {} hex digits, expected 64 (PDQ) or 32 (MD5)", length))
         .when(length != want)
-        .then(pl.format("{} hash has {} hex digits, expected {}", pl.col("kind"), length, want))
+        .then(fmt("{} hash has {} hex digits, expected {}", pl.col("kind"), length, want))
         .when(pl.col("quality").is_not_null() & (pl.col("quality").str.strip_chars() != "") & (quality.is_null() | (quality < 0) | (quality > 100)))
-        .then(pl.format("quality '{}' is not an integer 0-100", pl.col("quality")))
+        .then(fmt("quality '{}' is not an integer 0-100", pl.col("quality")))
         .otherwise(None)
     )
     simple = pl.col("type").is_null() & pl.col("quality").is_null() & pl.col("hash").str.contains(r"^(?:[0-9a-f]{32}|[0-9a-f]{64})$")
@@ -496,7 +506,7 @@ def parse_bank_file(path: str | Path) -> ParsedFile:
     path = Path(path)
     if not path.is_file():
         raise BankError(f"{path}: no such bank file")
-    stem = path.name[: -len(".gz")] if path.name.endswith(".gz") else path.name
+    stem = path.name.removesuffix(".gz")
     te_type = None
     if stem.endswith(".te"):
         te_type = "md5" if "md5" in stem.lower() else "pdq"
@@ -532,6 +542,18 @@ def parse_bank_file(path: str | Path) -> ParsedFile:
         md5_parts.append(block.md5)
         rejected_parts.append(block.rejected)
         low_quality += block.low_quality
+    rejected_all = (
+        pl.concat(rejected_parts).sort("line")
+        if rejected_parts
+        else pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String, "text": pl.String})
+    )
+    accepted = filled + sum(len(b.pdq) for b in spill) + sum(part.height for part in md5_parts) + low_quality
+    if rejected_all.height and not accepted:
+        first = rejected_all.row(0, named=True)
+        raise BankError(
+            f"{path}: no valid hash: all {rejected_all.height:,} lines rejected "
+            f"(line {first['line']}: {first['reason']})"
+        )
     codes, quality = buffer[:filled], buffer_quality[:filled]
     if spill:
         codes = np.concatenate([codes, *(b.pdq for b in spill)])
@@ -540,7 +562,7 @@ def parse_bank_file(path: str | Path) -> ParsedFile:
         codes,
         quality,
         pl.concat(md5_parts) if md5_parts else pl.DataFrame(schema={"hash": pl.String}),
-        pl.concat(rejected_parts).sort("line") if rejected_parts else pl.DataFrame(schema={"line": pl.Int64, "reason": pl.String, "text": pl.String}),
+        rejected_all,
         low_quality,
     )
 
@@ -579,8 +601,7 @@ def _first_distinct(codes: np.ndarray, quality: np.ndarray) -> np.ndarray:
 def bank_name(path: Path) -> str:
     """A bank's name from its file name: suffixes ``.gz`` and ``.txt/.csv/.tsv/.te/...`` removed."""
     name = path.name
-    if name.endswith(".gz"):
-        name = name[:-3]
+    name = name.removesuffix(".gz")
     for suffix in BANK_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -588,7 +609,7 @@ def bank_name(path: Path) -> str:
 
 
 def _is_bank_file(path: Path) -> bool:
-    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    name = path.name.removesuffix(".gz")
     return path.is_file() and not path.name.startswith(".") and name.endswith(BANK_SUFFIXES)
 
 

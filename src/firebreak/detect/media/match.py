@@ -15,6 +15,7 @@ import polars as pl
 from firebreak.detect.media.banks import HashBank
 from firebreak.detect.media.hamming import QUALITY_THRESHOLD, codes_to_hex, hex_to_codes
 from firebreak.evidence import Signal
+from firebreak.exprs import fmt
 from firebreak.snapshot.schema import MEDIA
 
 SIGNAL_PDQ = Signal.MEDIA_PDQ.value
@@ -116,8 +117,8 @@ def match_posts(posts: pl.DataFrame, bank: HashBank) -> pl.DataFrame:
     positive = hits.filter(~pl.col("negative")).join(suppressed, on="item", how="anti")
     detail = (
         pl.when(pl.col("signal") == SIGNAL_PDQ)
-        .then(pl.format("bank {}: PDQ {} at distance {}", "bank", "hash", "distance"))
-        .otherwise(pl.format("bank {}: MD5 {} exact match", "bank", "hash"))
+        .then(fmt("bank {}: PDQ {} at distance {}", "bank", "hash", "distance"))
+        .otherwise(fmt("bank {}: MD5 {} exact match", "bank", "hash"))
     )
     return (
         positive.sort(["post", "signal", "bank", "hash", "distance"])
