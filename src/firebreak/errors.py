@@ -4,7 +4,10 @@
     ├── SnapshotError         a snapshot file cannot be read at all (names file and line/byte)
     ├── BankError             a hash bank cannot be read at all
     ├── LexiconError          a lexicon file is malformed
-    └── StoreError            the operational store refused or is unreachable
+    ├── StoreError            the operational store refused or is unreachable
+    └── ActError              a case / decision / appeal / queue operation was refused
+        ├── ReportError       a submitted report is malformed (names the field)
+        └── LeaseLost         a work item's lease expired or moved to another worker
 
 Bad *rows* are never exceptions: they are quarantined with a reason.
 """
@@ -30,3 +33,15 @@ class LexiconError(FirebreakError):
 
 class StoreError(FirebreakError):
     """The operational store failed."""
+
+
+class ActError(FirebreakError):
+    """A case, decision, appeal or queue operation was refused (unknown id, wrong state...)."""
+
+
+class ReportError(ActError):
+    """A submitted report is malformed; the message names the field."""
+
+
+class LeaseLost(ActError):
+    """A work item's lease expired or was taken over: the holder must stop working on it."""
