@@ -11,7 +11,6 @@ written. :func:`submit_reports` does the same for a batch, all or nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,18 +101,24 @@ def parse_report(payload: Mapping[str, Any] | ReportIn, *, where: str = "report"
 def _check_source(source: str) -> str:
     if not isinstance(source, str) or not source.strip():
         raise ReportError("field source: must be a non-empty string (the platform or snapshot that sent it)")
+    if SUBJECT_SEP in source:
+        raise ReportError("field source: must not contain the control character U+001F")
     return source.strip()
+
+
+#: separates source and id in a report's work item subject (refused inside a source).
+SUBJECT_SEP = "\x1f"
 
 
 def work_subject(source: str, report_id: str) -> str:
     """The work item subject naming report ``(source, report_id)``."""
-    return json.dumps([source, report_id], ensure_ascii=False)
+    return f"{source}{SUBJECT_SEP}{report_id}"
 
 
 def parse_subject(subject: str) -> tuple[str, str]:
     """Inverse of :func:`work_subject`."""
-    source, report_id = json.loads(subject)
-    return str(source), str(report_id)
+    source, _, report_id = subject.partition(SUBJECT_SEP)
+    return source, report_id
 
 
 def _rows(source: str, parsed: Sequence[ReportIn], t: datetime) -> list[dict[str, Any]]:
