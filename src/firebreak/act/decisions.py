@@ -36,6 +36,7 @@ from firebreak.store.schema import (
     cases,
     decisions,
     reports,
+    work_items,
 )
 
 #: actions after which reports about the account count as actioned.
@@ -205,8 +206,19 @@ def _record(
         if lease.kind != "case" or lease.subject != str(case_id):
             raise ActError(f"lease on {lease.kind} {lease.subject} does not cover case {case_id}")
         complete_in(conn, lease, at=t)
+    elif close:
+        _finish_unleased(conn, "case", str(case_id), t)
     return Decision(decision_id, key, case_id, scope, actor, reason, policy.version, case["evidence_version"], t,
                     applied)
+
+
+def _finish_unleased(conn: Connection, kind: str, subject: str, t: datetime) -> None:
+    """Decided without a lease (e.g. from the CLI): a waiting work item for it is done too."""
+    conn.execute(
+        update(work_items)
+        .where(work_items.c.kind == kind, work_items.c.subject == subject, work_items.c.state == "ready")
+        .values(state="done", finished_at=t, updated_at=t)
+    )
 
 
 def _members(conn: Connection, case_id: int) -> list[Member]:
@@ -247,7 +259,14 @@ def take_down(
         replay = _load_decision(conn, key)
         if replay is not None:
             return replay
-        plan = plan_takedown(pol, _members(conn, case_id))
+        done = {
+            r.account
+            for r in conn.execute(
+                select(actions.c.account).where(actions.c.case_id == case_id, actions.c.action != "restore")
+            )
+        }
+        # members already acted on in this case (an earlier takedown) are not acted on twice
+        plan = plan_takedown(pol, [m for m in _members(conn, case_id) if m.account not in done])
         return _record(conn, store, pol, case, plan, key=key, scope="network", actor=actor, reason=reason,
                        close=True, lease=lease)
 
@@ -372,6 +391,8 @@ def decide_appeal(
                               detail={"appeal": appeal_id, "note": note})
         if lease is not None:
             complete_in(conn, lease, at=t)
+        else:
+            _finish_unleased(conn, "appeal", str(appeal_id), t)
     return Appeal(**{**row, "id": int(row["id"]), "state": state, "decided_by": actor, "decided_at": t, "note": note})
 
 

@@ -1,0 +1,1 @@
+"""The lab: simulated platforms, scripted reviewers and demos (the product never imports it)."""
