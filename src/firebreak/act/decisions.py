@@ -212,6 +212,12 @@ def _record(
                     applied)
 
 
+def _finish_replay(conn: Connection, lease: Lease | None) -> None:
+    """A replayed decision still ends the caller's lease (the work was done before)."""
+    if lease is not None:
+        complete_in(conn, lease)
+
+
 def _finish_unleased(conn: Connection, kind: str, subject: str, t: datetime) -> None:
     """Decided without a lease (e.g. from the CLI): a waiting work item for it is done too."""
     conn.execute(
@@ -258,6 +264,7 @@ def take_down(
         key = key or f"takedown:{case_id}:{case['evidence_version']}"
         replay = _load_decision(conn, key)
         if replay is not None:
+            _finish_replay(conn, lease)
             return replay
         done = {
             r.account
@@ -308,6 +315,7 @@ def decide(
         key = key or f"decide:{case_id}:{case['evidence_version']}:{digest}"
         replay = _load_decision(conn, key)
         if replay is not None:
+            _finish_replay(conn, lease)
             return replay
         plan = [PlannedAction(a, choices[a], f"reviewer.{choices[a]}") for a in sorted(choices)]
         return _record(conn, store, pol, case, plan, key=key, scope="account", actor=actor, reason=reason,

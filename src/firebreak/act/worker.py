@@ -23,7 +23,7 @@ from firebreak.act.intake import MINOR_REASONS, SUBJECT_SEP, parse_subject, work
 from firebreak.act.queue import DEFAULT_LEASE, DEFAULT_MAX_ATTEMPTS, Lease, claim, complete_in, enqueue_in, fail, now, priority_boost
 from firebreak.errors import ActError, FirebreakError
 from firebreak.store import Store
-from firebreak.store.schema import accounts_enforcement, case_members, cases, reports, work_items
+from firebreak.store.schema import accounts_enforcement, actions, case_members, cases, reports, work_items
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +96,18 @@ def route_report(store: Store, lease: Lease, *, actor: str = "worker") -> Routed
                 opened = True
             else:
                 case_id = int(live.id)
-                if live.state == "closed" and enforced != "disabled":
+                acted_here = conn.execute(
+                    select(actions.c.id).where(actions.c.case_id == case_id, actions.c.account == rep.target).limit(1)
+                ).first() is not None
+                # a closed case is reopened by a report about a member nobody has acted on yet
+                if live.state == "closed" and not acted_here and enforced != "disabled":
                     conn.execute(update(cases).where(cases.c.id == case_id).values(state="open", closed_at=None,
                                                                                  updated_at=t))
                     reopened = True
             if opened or reopened:
                 enqueue_in(conn, store, "case", [str(case_id)], at=t, requeue_done=True,
                            boosts=[priority_boost(float(live.risk) if live else 0.0, rep.reason in MINOR_REASONS)])
-            state = "actioned" if enforced == "disabled" and not reopened else "in_review"
+            state = "actioned" if live is not None and live.state == "closed" and not reopened else "in_review"
             conn.execute(update(reports).where(reports.c.source == source, reports.c.id == report_id)
                          .values(state=state, updated_at=t))
         store.append_audit_in(
