@@ -74,11 +74,11 @@ def test_expired_lease_comes_back_and_old_holder_cannot_finish(store: Store) -> 
 
 def test_renew_keeps_and_release_returns_without_penalty(store: Store) -> None:
     enqueue(store, "case", ["c1"])
-    [lease] = claim(store, "case", "ana", lease=timedelta(milliseconds=300))
+    [lease] = claim(store, "case", "ana", lease=timedelta(seconds=1))
     for _ in range(3):
-        time.sleep(0.15)
-        lease = renew(store, lease, extend=timedelta(milliseconds=300))
-    assert claim(store, "case", "ben") == []  # still held after 0.45 s thanks to renewals
+        time.sleep(0.4)
+        lease = renew(store, lease, extend=timedelta(seconds=1))
+    assert claim(store, "case", "ben") == []  # still held after 1.2 s thanks to renewals
     release(store, lease)
     [again] = claim(store, "case", "ben")
     assert again.attempts == 1  # the release did not count as a failure

@@ -134,12 +134,7 @@ def _rows(source: str, parsed: Sequence[ReportIn], t: datetime) -> list[dict[str
 
 def _store_new(conn: Connection, store: Store, source: str, parsed: Sequence[ReportIn], t: datetime) -> set[str]:
     """Insert the reports not stored yet and queue them; returns the ids that were new."""
-    stmt = (
-        store._insert(reports)
-        .on_conflict_do_nothing(index_elements=["source", "id"])
-        .returning(reports.c.id, sort_by_parameter_order=True)
-    )
-    new = {row.id for row in conn.execute(stmt, _rows(source, parsed, t))}
+    new = set(store.bulk_insert(conn, reports, _rows(source, parsed, t), conflict=("source", "id"), returning="id"))
     fresh = [r for r in parsed if r.id in new]
     enqueue_in(
         conn, store, "report", [work_subject(source, r.id) for r in fresh],

@@ -139,9 +139,7 @@ def enqueue_in(
         }
         for s, b in zip(subjects, boost, strict=True)
     ]
-    stmt = store._insert(work_items).on_conflict_do_nothing(index_elements=["kind", "subject"])
-    result = conn.execute(stmt, rows, execution_options={"preserve_rowcount": True})
-    ready = int(result.rowcount) if result.rowcount is not None and result.rowcount >= 0 else 0
+    ready = len(store.bulk_insert(conn, work_items, rows, conflict=("kind", "subject"), returning="id"))
     if requeue_done:
         again = conn.execute(
             update(work_items)

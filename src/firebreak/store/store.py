@@ -212,6 +212,57 @@ class Store:
         """Append one audit entry inside the caller's transaction ``conn`` (see :meth:`transaction`)."""
         return self._append(conn, actor, action, subject_kind, subject, dict(detail or {}), at or _now())
 
+    def bulk_insert(
+        self,
+        conn: Connection,
+        table: Any,
+        rows: list[dict[str, Any]],
+        *,
+        conflict: tuple[str, ...] | None = None,
+        returning: str | None = None,
+    ) -> list[Any]:
+        """Insert ``rows`` (dicts with the same keys: strings, numbers, datetimes, None)
+        into ``table`` inside ``conn``'s transaction, through the driver.
+
+        Multi-row ``INSERT ... VALUES`` statements (``ON CONFLICT (conflict) DO
+        NOTHING`` when ``conflict`` is given) skip SQLAlchemy's per-value
+        processing, which dominates small-row inserts. Returns the ``returning``
+        column's values of the rows actually inserted (empty if not asked).
+        """
+        if not rows:
+            return []
+        columns = list(rows[0])
+        sqlite_ts = self.dialect == "sqlite"
+        mark = "?" if sqlite_ts else "%s"
+        per_row = f"({', '.join([mark] * len(columns))})"
+        tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+        tail += f" RETURNING {returning}" if returning else ""
+        chunk = max(1, 30_000 // len(columns))
+        found: list[Any] = []
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                params: list[Any] = []
+                for row in part:
+                    for name in columns:
+                        value = row[name]
+                        if isinstance(value, datetime):
+                            value = value.astimezone(UTC)
+                            if sqlite_ts:
+                                value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+                        params.append(value)
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+                    f"{', '.join([per_row] * len(part))}{tail}"
+                )
+                cursor.execute(sql, params)
+                if returning:
+                    found.extend(r[0] for r in cursor.fetchall())
+        finally:
+            cursor.close()
+        return found
+
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table)
