@@ -1,7 +1,7 @@
 """Act benchmark: kill trials (reliability) and intake / claim + decide speed against the bare database.
 
     nice .venv/bin/python benchmarks/bench_act.py            # 100 kill trials per database, restarts on PG
-    .venv/bin/python benchmarks/bench_act.py --quick         # 3 trials per database, small sizes, no restarts
+    .venv/bin/python benchmarks/bench_act.py --quick         # 2 trials per database, small sizes, no restarts
 
 Reliability (SQLite file and PostgreSQL, each on a fresh database): ``--trials`` worker
 processes (:mod:`firebreak.lab.killtrial`) submit reports, route them and take network
@@ -73,14 +73,14 @@ def restart_postgres() -> None:
 
 
 # -- reliability -------------------------------------------------------------------------
-def reliability(db: str, label: str, trials: int, restarts: bool) -> bool:
+def reliability(db: str, label: str, trials: int, restarts: bool, networks: int) -> bool:
     from firebreak.lab.killtrial import run_trials
     from firebreak.store import open_store
 
     open_store(db).close()
     started = time.perf_counter()
     report = run_trials(db, trials, seed=7, restart_every=10 if restarts else 0,
-                        restart=restart_postgres if restarts else None)
+                        restart=restart_postgres if restarts else None, networks=networks)
     took = time.perf_counter() - started
     print(f"\n{label}: {report.trials} SIGKILL trials ({report.restarts} server restarts) in {took:.0f} s")
     print(f"  acknowledged reports     {report.acked:>8,}   lost            {report.lost_reports}")
@@ -244,29 +244,30 @@ def _act_worker_named(db: str, out: Any) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="3 trials, small sizes, no server restarts")
-    parser.add_argument("--trials", type=int, help="kill trials per database (default 100, quick 3)")
+    parser.add_argument("--quick", action="store_true", help="2 trials, small sizes, no server restarts")
+    parser.add_argument("--trials", type=int, help="kill trials per database (default 100, quick 2)")
     parser.add_argument("--reports", type=int, help="reports for the intake comparison (default 20000, quick 2000)")
-    parser.add_argument("--items", type=int, help="cases for claim + decide (default 2000, quick 200)")
+    parser.add_argument("--items", type=int, help="cases for claim + decide (default 1000, quick 100)")
     parser.add_argument("--pg", default=PG_ADMIN, help="PostgreSQL maintenance URL")
     parser.add_argument("--skip-trials", action="store_true", help="speed figures only")
     args = parser.parse_args()
-    trials = args.trials or (3 if args.quick else 100)
+    trials = args.trials or (2 if args.quick else 100)
+    networks = 20 if args.quick else 300
     n_reports = args.reports or (2_000 if args.quick else 20_000)
-    n_items = args.items or (200 if args.quick else 2_000)
+    n_items = args.items or (100 if args.quick else 1_000)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_db = f"sqlite:///{Path(tmp) / 'bench.db'}"
         speed_db = f"sqlite:///{Path(tmp) / 'speed.db'}"
         if not args.skip_trials:
-            ok &= reliability(sqlite_db, "SQLite", trials, restarts=False)
+            ok &= reliability(sqlite_db, "SQLite", trials, restarts=False, networks=networks)
         intake_speed(speed_db, "SQLite", n_reports)
     pg = _pg_database(args.pg)
     if pg is not None:
         url, drop = pg
         try:
             if not args.skip_trials:
-                ok &= reliability(url, "PostgreSQL", trials, restarts=not args.quick)
+                ok &= reliability(url, "PostgreSQL", trials, restarts=not args.quick, networks=networks)
             speed = _pg_database(args.pg)
             if speed is not None:
                 speed_url, drop_speed = speed

@@ -96,8 +96,10 @@ def _apply(
     evidence_version: str,
     network: str | None,
     t: datetime,
+    extra_audit: dict[str, Any] | None = None,
 ) -> list[AppliedAction]:
-    """Apply ``plan``: enforcement state, strikes, action rows, audit entries (caller's transaction)."""
+    """Apply ``plan``: enforcement state, strikes, action rows, audit entries (caller's transaction);
+    ``extra_audit`` (the decision's own entry) goes in the same audit insert."""
     accounts = [p.account for p in plan]
     current = {
         r.account: (r.state, int(r.strikes))
@@ -135,13 +137,13 @@ def _apply(
         )
         conn.execute(stmt, enforcement_rows)
         conn.execute(actions.insert(), action_rows)
-    for a in applied:
-        store.append_audit_in(
-            conn, actor, f"action.{a.action}", subject_kind="account", subject=a.account, at=t,
-            detail={"decision": decision_id, "case": case_id, "rule": a.rule, "from": a.from_state, "to": a.to_state,
+    store.append_audit_many_in(conn, [
+        {"actor": actor, "action": f"action.{a.action}", "subject_kind": "account", "subject": a.account, "at": t,
+         "detail": {"decision": decision_id, "case": case_id, "rule": a.rule, "from": a.from_state, "to": a.to_state,
                     "strikes": a.strikes, "reason": reason, "evidence_version": evidence_version,
-                    "policy_version": policy.version},
-        )
+                    "policy_version": policy.version}}
+        for a in applied
+    ] + ([extra_audit] if extra_audit else []))
     enforced = [a.account for a in applied if a.action in ENFORCING]
     dismissed = [a.account for a in applied if a.action == "dismiss"]
     for targets, state in ((enforced, "actioned"), (dismissed, "dismissed")):
@@ -179,29 +181,35 @@ def _record(
 ) -> Decision:
     t = now()
     case_id = int(case["id"])
-    decision_id = int(
-        conn.execute(
-            decisions.insert()
-            .values(key=key, case_id=case_id, scope=scope, actor=actor, reason=reason,
-                    policy_version=policy.version, evidence_version=case["evidence_version"], decided_at=t)
-            .returning(decisions.c.id)
-        ).scalar_one()
-    )
-    applied = _apply(conn, store, policy, decision_id, case_id, plan, actor=actor, reason=reason,
-                     evidence_version=case["evidence_version"], network=case["network"], t=t)
+    inserted = conn.execute(
+        store._insert(decisions)
+        .values(key=key, case_id=case_id, scope=scope, actor=actor, reason=reason,
+                policy_version=policy.version, evidence_version=case["evidence_version"], decided_at=t)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(decisions.c.id)
+    ).scalar_one_or_none()
+    if inserted is None:  # this key was decided before: replay, apply nothing
+        replay = _load_decision(conn, key)
+        if replay is None:  # pragma: no cover - the conflicting row exists in this transaction
+            raise ActError(f"decision key {key!r} conflicts but cannot be read")
+        _finish_replay(conn, lease)
+        return replay
+    decision_id = int(inserted)
     counts: dict[str, int] = {}
-    for a in applied:
-        counts[a.action] = counts.get(a.action, 0) + 1
+    for p in plan:
+        counts[p.action] = counts.get(p.action, 0) + 1
+    case_entry = {
+        "actor": actor, "action": "case.takedown" if scope == "network" else "case.decided", "subject_kind": "case",
+        "subject": str(case_id), "at": t,
+        "detail": {"decision": decision_id, "key": key, "actions": counts, "reason": reason, "closed": close,
+                   "evidence_version": case["evidence_version"], "policy_version": policy.version},
+    }
+    applied = _apply(conn, store, policy, decision_id, case_id, plan, actor=actor, reason=reason,
+                     evidence_version=case["evidence_version"], network=case["network"], t=t, extra_audit=case_entry)
     outcome = "taken_down" if scope == "network" else ("dismissed" if set(counts) <= {"dismiss"} else "actioned")
     if close:
         conn.execute(update(cases).where(cases.c.id == case_id).values(state="closed", outcome=outcome,
                                                                      closed_at=t, updated_at=t))
-    store.append_audit_in(
-        conn, actor, "case.takedown" if scope == "network" else "case.decided", subject_kind="case",
-        subject=str(case_id), at=t,
-        detail={"decision": decision_id, "key": key, "actions": counts, "reason": reason, "closed": close,
-                "evidence_version": case["evidence_version"], "policy_version": policy.version},
-    )
     if lease is not None:
         if lease.kind != "case" or lease.subject != str(case_id):
             raise ActError(f"lease on {lease.kind} {lease.subject} does not cover case {case_id}")
@@ -262,10 +270,6 @@ def take_down(
     with store.transaction() as conn:
         case = _open_case(conn, case_id)
         key = key or f"takedown:{case_id}:{case['evidence_version']}"
-        replay = _load_decision(conn, key)
-        if replay is not None:
-            _finish_replay(conn, lease)
-            return replay
         done = {
             r.account
             for r in conn.execute(
@@ -313,10 +317,6 @@ def decide(
             raise ActError(f"account(s) {', '.join(strangers[:5])} are not members of case {case_id}")
         digest = ",".join(f"{a}={choices[a]}" for a in sorted(choices))
         key = key or f"decide:{case_id}:{case['evidence_version']}:{digest}"
-        replay = _load_decision(conn, key)
-        if replay is not None:
-            _finish_replay(conn, lease)
-            return replay
         plan = [PlannedAction(a, choices[a], f"reviewer.{choices[a]}") for a in sorted(choices)]
         return _record(conn, store, pol, case, plan, key=key, scope="account", actor=actor, reason=reason,
                        close=close, lease=lease)

@@ -212,6 +212,22 @@ class Store:
         """Append one audit entry inside the caller's transaction ``conn`` (see :meth:`transaction`)."""
         return self._append(conn, actor, action, subject_kind, subject, dict(detail or {}), at or _now())
 
+    def append_audit_many_in(self, conn: Connection, entries: list[dict[str, Any]]) -> int:
+        """Append several audit entries in one statement inside ``conn``'s transaction.
+
+        Each entry has ``actor, action, subject_kind, subject, detail, at``.
+        Returns how many were appended.
+        """
+        if not entries:
+            return 0
+        for e in entries:
+            try:
+                json.dumps(e["detail"])
+            except (TypeError, ValueError) as exc:
+                raise StoreError(f"audit detail for {e['action']} {e['subject']!r} is not JSON: {exc}") from None
+        conn.execute(insert(audit_log), entries)
+        return len(entries)
+
     def bulk_insert(
         self,
         conn: Connection,
