@@ -63,11 +63,11 @@ def _pg_database(admin: str) -> tuple[str, Callable[[], None]] | None:
 
 def restart_postgres() -> None:
     """Restart the local PostgreSQL cluster and wait until it accepts connections."""
-    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[-1]
+    version = max(p.name for p in Path("/etc/postgresql").iterdir())
     subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True,
                    capture_output=True)
     for _ in range(100):
-        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0:
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"], check=False).returncode == 0:
             return
         time.sleep(0.1)
 

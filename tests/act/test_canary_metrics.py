@@ -8,7 +8,17 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
-from firebreak.act import check, compute_metrics, open_cases, overdue_canaries, prometheus_text, send_canary, submit_report, take_down, work
+from firebreak.act import (
+    check,
+    compute_metrics,
+    open_cases,
+    overdue_canaries,
+    prometheus_text,
+    send_canary,
+    submit_report,
+    take_down,
+    work,
+)
 from firebreak.cli import app
 from firebreak.store import Store
 from tests.act.conftest import report, scan_frames

@@ -8,7 +8,18 @@ from datetime import timedelta
 
 import pytest
 
-from firebreak.act import check, claim, complete, enqueue, fail, items, queue_stats, release, renew, retry_dead
+from firebreak.act import (
+    check,
+    claim,
+    complete,
+    enqueue,
+    fail,
+    items,
+    queue_stats,
+    release,
+    renew,
+    retry_dead,
+)
 from firebreak.act.queue import MINORS_BOOST_S, RISK_BOOST_S, priority_boost
 from firebreak.errors import LeaseLost
 from firebreak.store import Store

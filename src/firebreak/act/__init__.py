@@ -22,10 +22,19 @@ Modules: ``intake``, ``queue``, ``cases``, ``policy`` (+ ``policy.toml``),
 from __future__ import annotations
 
 from firebreak.act.canary import Canary, get_canary, overdue_canaries, send_canary
-from firebreak.act.cases import Case, CaseDetail, CaseMember, CaseSync, cases_of, get_case, list_cases, open_cases
+from firebreak.act.cases import (
+    Case,
+    CaseDetail,
+    CaseMember,
+    CaseSync,
+    cases_of,
+    get_case,
+    list_cases,
+    open_cases,
+)
 from firebreak.act.decisions import (
-    AppliedAction,
     Appeal,
+    AppliedAction,
     Decision,
     Escalation,
     decide,
@@ -45,7 +54,13 @@ from firebreak.act.intake import (
     submit_report,
     submit_reports,
 )
-from firebreak.act.metrics import CheckResult, Metrics, check, compute_metrics, prometheus_text
+from firebreak.act.metrics import (
+    CheckResult,
+    Metrics,
+    check,
+    compute_metrics,
+    prometheus_text,
+)
 from firebreak.act.policy import Policy, load_policy, plan_takedown
 from firebreak.act.queue import (
     Lease,
@@ -63,7 +78,13 @@ from firebreak.act.queue import (
     retry_dead,
 )
 from firebreak.act.recidivism import RecidivismMatch, check_recidivism, find_recidivists
-from firebreak.act.worker import Routed, WorkStats, queue_stored_reports, route_report, work
+from firebreak.act.worker import (
+    Routed,
+    WorkStats,
+    queue_stored_reports,
+    route_report,
+    work,
+)
 
 __all__ = [
     "Appeal", "AppliedAction", "Canary", "Case", "CaseDetail", "CaseMember", "CaseSync", "CheckResult",

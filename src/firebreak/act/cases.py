@@ -25,7 +25,15 @@ from firebreak.act.policy import Policy, load_policy
 from firebreak.act.queue import enqueue_in, now, priority_boost
 from firebreak.errors import ActError
 from firebreak.store import AuditEntry, Store
-from firebreak.store.schema import CASE_KINDS, CASE_STATES, actions, case_members, cases, decisions, reports
+from firebreak.store.schema import (
+    CASE_KINDS,
+    CASE_STATES,
+    actions,
+    case_members,
+    cases,
+    decisions,
+    reports,
+)
 
 SCORES_COLUMNS = ("account", "risk", "role", "network", "evidence")
 NETWORKS_COLUMNS = ("id", "members", "unique_followers", "risk", "evidence", "destinations")
@@ -246,7 +254,7 @@ def open_cases(
             _upsert_members(conn, store, case_id, rows, evidence_version, t)
             if new_accounts and hits:
                 sync.members_added += len(new_accounts)
-                state = conn.execute(select(cases.c.state).where(cases.c.id == case_id)).scalar_one()
+                state: str = conn.execute(select(cases.c.state).where(cases.c.id == case_id)).scalar_one()
                 if state == "closed":
                     conn.execute(update(cases).where(cases.c.id == case_id).values(state="open", closed_at=None))
                     sync.reopened.append(case_id)

@@ -23,7 +23,13 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from firebreak.act.policy import Member, PlannedAction, Policy, load_policy, plan_takedown
+from firebreak.act.policy import (
+    Member,
+    PlannedAction,
+    Policy,
+    load_policy,
+    plan_takedown,
+)
 from firebreak.act.queue import Lease, complete_in, enqueue_in, now
 from firebreak.errors import ActError
 from firebreak.store import Store

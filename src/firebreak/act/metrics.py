@@ -28,7 +28,14 @@ from firebreak.act.canary import CANARY_SOURCE, overdue_canaries
 from firebreak.act.decisions import ENFORCING
 from firebreak.act.queue import now, queue_stats
 from firebreak.store import Store
-from firebreak.store.schema import WORK_KINDS, WORK_STATES, actions, case_members, cases, reports
+from firebreak.store.schema import (
+    WORK_KINDS,
+    WORK_STATES,
+    actions,
+    case_members,
+    cases,
+    reports,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,8 @@ def priority_boost(risk: float, minors: bool) -> float:
 
 def backoff(attempts: int) -> timedelta:
     """Wait before retry number ``attempts`` (2 s, 4 s, 8 s... capped at 10 min)."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(0, attempts - 1)))
+    wait: timedelta = BACKOFF_BASE * (2 ** max(0, attempts - 1))
+    return min(BACKOFF_CAP, wait)
 
 
 def _check_kind(kind: str) -> None:

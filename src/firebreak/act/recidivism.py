@@ -89,7 +89,7 @@ def find_recidivists(
         ).all()
     disabled = pl.Series("account", [r[0] for r in disabled_rows], pl.String)
     known = pl.Series("account", [r[0] for r in known_rows] + [r[0] for r in enforced_rows], pl.String)
-    case_of = dict((r[0], int(r[1])) for r in case_of_rows)  # latest action's case wins
+    case_of = {r[0]: int(r[1]) for r in case_of_rows}  # latest action's case wins
     matches: list[RecidivismMatch] = []
     if disabled.len() and follows.height:
         followers, ids = _dense_followers(follows)
@@ -107,7 +107,7 @@ def find_recidivists(
                 ))
     if destinations is not None and destinations.height and taken_down:
         case_dests = pl.DataFrame(
-            [(int(cid), d) for cid, dests in taken_down for d in (dests or [])],
+            [(int(row[0]), d) for row in taken_down for d in list(row[1] or [])],
             schema={"case_id": pl.Int64, "destination": pl.String}, orient="row",
         )
         hits = (

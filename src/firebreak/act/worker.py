@@ -18,12 +18,34 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, exists, select, update
 
-from firebreak.act.canary import CANARY_SOURCE, last_canary_sent, mark_processed_in, send_canary
+from firebreak.act.canary import (
+    CANARY_SOURCE,
+    last_canary_sent,
+    mark_processed_in,
+    send_canary,
+)
 from firebreak.act.intake import MINOR_REASONS, SUBJECT_SEP, parse_subject, work_subject
-from firebreak.act.queue import DEFAULT_LEASE, DEFAULT_MAX_ATTEMPTS, Lease, claim, complete_in, enqueue_in, fail, now, priority_boost
+from firebreak.act.queue import (
+    DEFAULT_LEASE,
+    DEFAULT_MAX_ATTEMPTS,
+    Lease,
+    claim,
+    complete_in,
+    enqueue_in,
+    fail,
+    now,
+    priority_boost,
+)
 from firebreak.errors import ActError, FirebreakError
 from firebreak.store import Store
-from firebreak.store.schema import accounts_enforcement, actions, case_members, cases, reports, work_items
+from firebreak.store.schema import (
+    accounts_enforcement,
+    actions,
+    case_members,
+    cases,
+    reports,
+    work_items,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,7 +132,7 @@ def _read_scan(scan_dir: Path) -> tuple[Any, Any]:
     import polars as pl
 
     paths = {name: scan_dir / f"{name}.jsonl" for name in ("scores", "networks")}
-    for name, path in paths.items():
+    for path in paths.values():
         if not path.is_file():
             raise ActError(f"{scan_dir} has no {path.name}: give a scan results folder (firebreak scan --out)")
     try:

@@ -34,7 +34,8 @@ from firebreak.act import cases as act_cases
 from firebreak.act import decisions, intake, queue, worker
 from firebreak.errors import FirebreakError
 from firebreak.store import Store, open_store
-from firebreak.store.schema import actions, audit_log, decisions as decisions_table, reports
+from firebreak.store.schema import actions, audit_log, reports
+from firebreak.store.schema import decisions as decisions_table
 
 EVIDENCE = pl.List(pl.Struct({"signal": pl.String, "detail": pl.String, "weight": pl.Float64}))
 LEASE = timedelta(milliseconds=400)

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+
 import numpy as np
 import polars as pl
 
-from firebreak.act import cases, decisions, metrics, queue, recidivism, worker
+from firebreak.act import cases, decisions, queue, recidivism, worker
+from firebreak.act import metrics as act_metrics
 from firebreak.act.canary import send_canary
 from firebreak.store import Store
 
@@ -110,8 +112,8 @@ class ActDemoResult:
     recidivists: list[recidivism.RecidivismMatch]
     second_review: ReviewStats
     recreated: int
-    metrics: metrics.Metrics
-    check: metrics.CheckResult
+    metrics: act_metrics.Metrics
+    check: act_metrics.CheckResult
 
     def rows(self) -> list[tuple[str, str]]:
         """``(what, value)`` rows for printing."""
@@ -158,8 +160,8 @@ def run_act_demo(
     # the simulator labels the accounts it re-created as sellers
     reviewer.label(pairs.get_column("new").to_list(), "seller")
     second = reviewer.review(store)
-    return ActDemoResult(sync, routed, first, caught, second, pairs.height, metrics.compute_metrics(store),
-                         metrics.check(store))
+    return ActDemoResult(sync, routed, first, caught, second, pairs.height, act_metrics.compute_metrics(store),
+                         act_metrics.check(store))
 
 
 def demo_rows(result: ActDemoResult) -> list[tuple[str, str]]:

@@ -255,7 +255,10 @@ class Store:
         tail += f" RETURNING {returning}" if returning else ""
         chunk = max(1, 30_000 // len(columns))
         found: list[Any] = []
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        if driver is None:  # pragma: no cover - a checked-out connection always has one
+            raise StoreError(f"no driver connection to {self.url}")
+        cursor = driver.cursor()
         try:
             for start in range(0, len(rows), chunk):
                 part = rows[start : start + chunk]
