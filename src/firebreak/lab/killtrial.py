@@ -187,7 +187,7 @@ def run_trials(
     trials: int,
     *,
     seed: int = 0,
-    kill_after: tuple[float, float] = (0.05, 0.6),
+    kill_after: tuple[float, float] = (0.2, 1.5),
     restart_every: int = 0,
     restart: Callable[[], None] | None = None,
     networks: int = 200,

@@ -255,6 +255,7 @@ class Store:
         tail += f" RETURNING {returning}" if returning else ""
         chunk = max(1, 30_000 // len(columns))
         found: list[Any] = []
+        stamps: dict[datetime, Any] = {}  # rows of one batch mostly share their timestamps
         driver = conn.connection.driver_connection
         if driver is None:  # pragma: no cover - a checked-out connection always has one
             raise StoreError(f"no driver connection to {self.url}")
@@ -267,9 +268,13 @@ class Store:
                     for name in columns:
                         value = row[name]
                         if isinstance(value, datetime):
-                            value = value.astimezone(UTC)
-                            if sqlite_ts:
-                                value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+                            converted = stamps.get(value)
+                            if converted is None:
+                                converted = value.astimezone(UTC)
+                                if sqlite_ts:
+                                    converted = converted.strftime("%Y-%m-%d %H:%M:%S.%f")
+                                stamps[value] = converted
+                            value = converted
                         params.append(value)
                 sql = (
                     f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
