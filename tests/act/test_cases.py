@@ -81,3 +81,19 @@ def test_bad_frames_are_clear_errors(store: Store) -> None:
         open_cases(store, scores, nets, "")
     with pytest.raises(ActError, match="no case 99"):
         get_case(store, 99)
+
+
+def test_a_reported_account_found_in_a_network_joins_it_as_one_case(store: Store) -> None:
+    from firebreak.act import submit_report, work
+
+    submit_report(store, "platform", {"id": "r1", "target": "b1", "reason": "child_safety",
+                                      "created_at": "2026-11-30T00:00:00Z"})
+    work(store, once=True)
+    [reported] = list_cases(store)
+    assert reported.kind == "account" and reported.minors
+    scores, nets = scan_frames(NET)
+    sync = open_cases(store, scores, nets, "scan-1")
+    assert sync.opened == [] and sync.updated == [reported.id]
+    [case] = list_cases(store)
+    assert case.kind == "network" and case.members == 3
+    assert [r["id"] for r in get_case(store, case.id).reports] == ["r1"]

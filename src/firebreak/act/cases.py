@@ -249,7 +249,9 @@ def open_cases(
                     for acct, (cid, st) in list(existing.items()):
                         if cid == other:
                             existing[acct] = (case_id, st)
-                conn.execute(update(cases).where(cases.c.id == case_id).values(**values))
+                # a reported account that a scan now places in a network makes its case a network case
+                kind = {"kind": "network"} if unit["kind"] == "network" else {}
+                conn.execute(update(cases).where(cases.c.id == case_id).values(**values, **kind))
             new_accounts = [r["account"] for r in rows if r["account"] not in existing or existing[r["account"]][0] != case_id]
             _upsert_members(conn, store, case_id, rows, evidence_version, t)
             if new_accounts and hits:
