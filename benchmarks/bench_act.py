@@ -45,7 +45,7 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 def _pg_database(admin: str) -> tuple[str, Callable[[], None]] | None:
     url = make_url(admin)
     name = f"firebreak_bench_act_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True, connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -261,6 +261,17 @@ class Store:
             raise StoreError(f"no driver connection to {self.url}")
         cursor = driver.cursor()
         try:
+            if not sqlite_ts:
+                # psycopg re-parses a long multi-row statement on every call; its
+                # pipelined executemany of the one-row statement is faster.
+                one = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {per_row}{tail}"
+                cursor.executemany(one, [tuple(row[c] for c in columns) for row in rows], returning=bool(returning))
+                if returning:
+                    while True:
+                        found.extend(r[0] for r in cursor.fetchall())
+                        if not cursor.nextset():
+                            break
+                return found
             for start in range(0, len(rows), chunk):
                 part = rows[start : start + chunk]
                 params: list[Any] = []
