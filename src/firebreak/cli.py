@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from firebreak.commands import demo, detect, guard, ingest, media, ncmec, scan, simulate
+from firebreak.commands import act, demo, detect, guard, ingest, media, ncmec, scan, simulate
 
 app = typer.Typer(
     name="firebreak",
@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (simulate, ingest, detect, media, scan, guard, demo, ncmec):
+for _module in (simulate, ingest, detect, media, scan, guard, demo, act, ncmec):
     _module.register(app)
 
 

@@ -7,7 +7,10 @@
     ├── SeedsError            a seeds or account-list file is unreadable or empty
     ├── BankError             a hash bank cannot be read at all
     ├── LexiconError          a lexicon file is malformed
-    └── StoreError            the operational store refused or is unreachable
+    ├── StoreError            the operational store refused or is unreachable
+    └── ActError              a case / decision / appeal / queue operation was refused
+        ├── ReportError       a submitted report is malformed (names the field)
+        └── LeaseLost         a work item's lease expired or moved to another worker
 
 Bad *rows* are never exceptions: they are quarantined with a reason.
 """
@@ -46,3 +49,14 @@ class LexiconError(FirebreakError):
 class StoreError(FirebreakError):
     """The operational store failed."""
 
+
+class ActError(FirebreakError):
+    """A case, decision, appeal or queue operation was refused (unknown id, wrong state...)."""
+
+
+class ReportError(ActError):
+    """A submitted report is malformed; the message names the field."""
+
+
+class LeaseLost(ActError):
+    """A work item's lease expired or was taken over: the holder must stop working on it."""

@@ -82,3 +82,22 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "env.py").is_file()
     assert (MIGRATIONS / "script.py.mako").is_file()
     assert sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py"))[0] == "0001_initial.py"
+
+
+def test_upgrade_from_0001_keys_reports_by_source(db_url: str) -> None:
+    from firebreak.store import migrate
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        migrate.upgrade(conn, "0001")
+        conn.execute(text(
+            "INSERT INTO reports (id, source, target, received_at, updated_at) "
+            "VALUES ('r1', NULL, 'acct1', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+    engine.dispose()
+    with open_store(db_url) as store:
+        assert store.revision() == head_revision()
+        assert store.reports().select("source", "id").rows() == [("snapshot", "r1")]
+        frame = pl.DataFrame({"id": ["r1"], "target": ["acct2"]})
+        assert store.upsert_reports(frame, source="other-snapshot") == 1
+        assert store.upsert_reports(frame, source="snapshot") == 0

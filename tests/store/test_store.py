@@ -31,12 +31,27 @@ def test_upsert_is_idempotent(store: Store, reports_frame: ReportsFactory) -> No
 
 def test_upsert_inserts_only_new_ids_and_keeps_old_rows(store: Store, reports_frame: ReportsFactory) -> None:
     store.upsert_reports(reports_frame(["a", "b"]), source="first")
-    changed = reports_frame(["b", "c", "c"], reason="child_safety")
-    assert store.upsert_reports(changed, source="second") == 1
+    changed = reports_frame(["b", "c", "c"], reason="spam")
+    assert store.upsert_reports(changed, source="first") == 1
     stored = store.reports().sort("id")
     assert stored["id"].to_list() == ["a", "b", "c"]
-    assert stored["source"].to_list() == ["first", "first", "second"]
-    assert stored["reason"].to_list() == ["spam", "spam", "child_safety"]
+    assert stored["source"].to_list() == ["first", "first", "first"]
+
+
+def test_same_id_from_two_sources_is_two_reports(store: Store, reports_frame: ReportsFactory) -> None:
+    # Two snapshots numbering their reports from r1 must not silently collide.
+    assert store.upsert_reports(reports_frame(["r1", "r2"]), source="snap-a") == 2
+    assert store.upsert_reports(reports_frame(["r1", "r2"], reason="child_safety"), source="snap-b") == 2
+    stored = store.reports().sort("source", "id")
+    assert stored.select("source", "id", "reason").rows() == [
+        ("snap-a", "r1", "spam"), ("snap-a", "r2", "spam"),
+        ("snap-b", "r1", "child_safety"), ("snap-b", "r2", "child_safety"),
+    ]
+    store.claim_reports(4, worker="w")
+    with pytest.raises(StoreError, match="several sources"):
+        store.complete_report("r1", "actioned", "mod")
+    store.complete_report("r1", "actioned", "mod", source="snap-b")
+    assert store.reports(state="actioned").select("source", "id").rows() == [("snap-b", "r1")]
 
 
 def test_upsert_round_trips_fields(store: Store, reports_frame: ReportsFactory) -> None:

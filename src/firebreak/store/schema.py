@@ -15,6 +15,16 @@ This describes the schema at the migrations' head; the migrations in
   way to a finished NCMEC CyberTipline report, each step recorded before and after
   it is sent (see :mod:`firebreak.act.ncmec.ledger`); the report XML as sent, the
   report id and the file ids are kept.
+
+Added by migration ``0002`` for :mod:`firebreak.act`:
+
+- reports are keyed by ``(source, id)`` (two snapshots may reuse an id);
+- ``work_items``: the leased work queue (reports to route, cases to review,
+  appeals), with retries, backoff and a dead-letter state;
+- ``cases`` and ``case_members``: one case per network (or standalone account);
+- ``decisions`` and ``actions``: reviewed decisions and each enforcement action
+  they applied (an action is unique per decision and account);
+- ``appeals`` and ``canaries``; ``accounts_enforcement`` gains ``strikes``.
 """
 
 from __future__ import annotations
@@ -25,13 +35,16 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -54,6 +67,15 @@ NCMEC_SUBMISSION_STATES = (
 )
 #: one file of a submission: upload sent, uploaded (file id known), details sent, details accepted.
 NCMEC_FILE_STATES = ("uploading", "uploaded", "describing", "described")
+#: states of a leased work item.
+WORK_STATES = ("ready", "leased", "done", "dead")
+#: what a work item asks for.
+WORK_KINDS = ("report", "case", "appeal")
+CASE_KINDS = ("network", "account", "canary")
+CASE_STATES = ("open", "closed", "merged")
+#: what a decision may do to one account.
+ACTIONS = ("disable", "restrict", "warn", "dismiss", "escalate", "restore")
+APPEAL_STATES = ("open", "upheld", "restored")
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -96,8 +118,8 @@ metadata = MetaData(naming_convention=NAMING)
 reports = Table(
     "reports",
     metadata,
-    Column("id", String, primary_key=True),
-    Column("source", String),
+    Column("source", String, nullable=False),
+    Column("id", String, nullable=False),
     Column("reporter", String),
     Column("target_kind", String),
     Column("target", String, nullable=False),
@@ -114,6 +136,7 @@ reports = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint(_in("state", REPORT_STATES), name="state"),
     CheckConstraint("attempts >= 0", name="attempts"),
+    PrimaryKeyConstraint("source", "id"),
     Index(None, "state", "received_at", "id"),
     Index(None, "target"),
 )
@@ -127,6 +150,7 @@ accounts_enforcement = Table(
     Column("reason", Text),
     Column("updated_by", String, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("strikes", Integer, nullable=False, server_default="0"),
     CheckConstraint(_in("state", ENFORCEMENT_STATES), name="state"),
     Index(None, "state"),
     Index(None, "network"),
@@ -197,4 +221,132 @@ ncmec_files = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint(_in("state", NCMEC_FILE_STATES), name="state"),
     UniqueConstraint("submission_id", "file_ref"),
+)
+
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", AUDIT_ID, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),
+    Column("subject", String, nullable=False),
+    Column("state", String, nullable=False, server_default="ready"),
+    # Claim order: ``due_at`` = enqueue time minus a priority boost, so older
+    # items rise by themselves and a high-risk item jumps ahead by its boost.
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("boost_s", Float, nullable=False, server_default="0"),
+    Column("available_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("max_attempts", Integer, nullable=False),
+    Column("lease_owner", String),
+    Column("lease_token", String),
+    Column("lease_expires_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    CheckConstraint(_in("state", WORK_STATES), name="state"),
+    CheckConstraint(_in("kind", WORK_KINDS), name="kind"),
+    UniqueConstraint("kind", "subject"),
+    Index(None, "state", "kind", "due_at"),
+    Index(None, "state", "lease_expires_at"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", AUDIT_ID, primary_key=True, autoincrement=True),
+    Column("kind", String, nullable=False),
+    Column("state", String, nullable=False, server_default="open"),
+    Column("network", String),
+    Column("evidence_version", String, nullable=False),
+    Column("risk", Float, nullable=False, server_default="0"),
+    Column("minors", Boolean, nullable=False, server_default="0"),
+    Column("unique_followers", Integer, nullable=False, server_default="0"),
+    Column("destinations", DETAIL, nullable=False),
+    Column("evidence", DETAIL, nullable=False),
+    Column("outcome", String),
+    Column("merged_into", AUDIT_ID, ForeignKey("cases.id")),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
+    CheckConstraint(_in("state", CASE_STATES), name="state"),
+    Index(None, "state", "kind"),
+    Index(None, "network"),
+)
+
+case_members = Table(
+    "case_members",
+    metadata,
+    Column("case_id", AUDIT_ID, ForeignKey("cases.id"), nullable=False),
+    Column("account", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("risk", Float, nullable=False, server_default="0"),
+    Column("evidence", DETAIL, nullable=False),
+    Column("first_version", String, nullable=False),
+    Column("last_version", String, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("case_id", "account"),
+    Index(None, "account"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", AUDIT_ID, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False, unique=True),
+    Column("case_id", AUDIT_ID, ForeignKey("cases.id"), nullable=False),
+    Column("scope", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("policy_version", String, nullable=False),
+    Column("evidence_version", String, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("scope", ("account", "network")), name="scope"),
+    Index(None, "case_id"),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", AUDIT_ID, primary_key=True, autoincrement=True),
+    Column("decision_id", AUDIT_ID, ForeignKey("decisions.id"), nullable=False),
+    Column("case_id", AUDIT_ID, ForeignKey("cases.id"), nullable=False),
+    Column("account", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("rule", String, nullable=False),
+    Column("from_state", String, nullable=False),
+    Column("to_state", String, nullable=False),
+    Column("applied_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("action", ACTIONS), name="action"),
+    UniqueConstraint("decision_id", "account"),
+    Index(None, "account"),
+    Index(None, "action", "applied_at"),
+)
+
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", AUDIT_ID, primary_key=True, autoincrement=True),
+    Column("account", String, nullable=False),
+    Column("case_id", AUDIT_ID, ForeignKey("cases.id")),
+    Column("state", String, nullable=False, server_default="open"),
+    Column("statement", Text, nullable=False),
+    Column("filed_at", UTCDateTime, nullable=False),
+    Column("decided_by", String),
+    Column("decided_at", UTCDateTime),
+    Column("note", Text),
+    CheckConstraint(_in("state", APPEAL_STATES), name="state"),
+    Index(None, "account"),
+)
+
+canaries = Table(
+    "canaries",
+    metadata,
+    Column("id", String, primary_key=True),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("deadline_at", UTCDateTime, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Column("case_id", AUDIT_ID, ForeignKey("cases.id")),
+    Index(None, "processed_at", "deadline_at"),
 )

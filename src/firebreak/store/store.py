@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -85,6 +85,8 @@ ENFORCEMENT_ROWS = pl.Schema(
     }
 )
 UPSERT_BATCH = 5_000
+#: the source recorded for reports stored without one (e.g. a snapshot read without its path).
+DEFAULT_SOURCE = "snapshot"
 INCOMING = "firebreak_reports_incoming"
 #: how SQLAlchemy stores a DateTime in SQLite (read back by schema.UTCDateTime).
 SQLITE_TS = "%Y-%m-%d %H:%M:%S%.6f"
@@ -183,6 +185,119 @@ class Store:
         with self.engine.connect() as conn:
             yield conn
 
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One write transaction: committed when the block ends, rolled back if it raises.
+
+        For the store's own layers (:mod:`firebreak.act`) that write several
+        tables atomically; on SQLite it holds the process's writer lock and
+        starts with ``BEGIN IMMEDIATE``.
+        """
+        return self._write()
+
+    def connection(self) -> AbstractContextManager[Connection]:
+        """A connection for reads (no write lock taken)."""
+        return self._read()
+
+    def append_audit_in(
+        self,
+        conn: Connection,
+        actor: str,
+        action: str,
+        *,
+        subject_kind: str,
+        subject: str,
+        detail: Mapping[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> AuditEntry:
+        """Append one audit entry inside the caller's transaction ``conn`` (see :meth:`transaction`)."""
+        return self._append(conn, actor, action, subject_kind, subject, dict(detail or {}), at or _now())
+
+    def append_audit_many_in(self, conn: Connection, entries: list[dict[str, Any]]) -> int:
+        """Append several audit entries in one statement inside ``conn``'s transaction.
+
+        Each entry has ``actor, action, subject_kind, subject, detail, at``.
+        Returns how many were appended.
+        """
+        if not entries:
+            return 0
+        for e in entries:
+            try:
+                json.dumps(e["detail"])
+            except (TypeError, ValueError) as exc:
+                raise StoreError(f"audit detail for {e['action']} {e['subject']!r} is not JSON: {exc}") from None
+        conn.execute(insert(audit_log), entries)
+        return len(entries)
+
+    def bulk_insert(
+        self,
+        conn: Connection,
+        table: Any,
+        rows: list[dict[str, Any]],
+        *,
+        conflict: tuple[str, ...] | None = None,
+        returning: str | None = None,
+    ) -> list[Any]:
+        """Insert ``rows`` (dicts with the same keys: strings, numbers, datetimes, None)
+        into ``table`` inside ``conn``'s transaction, through the driver.
+
+        Multi-row ``INSERT ... VALUES`` statements (``ON CONFLICT (conflict) DO
+        NOTHING`` when ``conflict`` is given) skip SQLAlchemy's per-value
+        processing, which dominates small-row inserts. Returns the ``returning``
+        column's values of the rows actually inserted (empty if not asked).
+        """
+        if not rows:
+            return []
+        columns = list(rows[0])
+        sqlite_ts = self.dialect == "sqlite"
+        mark = "?" if sqlite_ts else "%s"
+        per_row = f"({', '.join([mark] * len(columns))})"
+        tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+        tail += f" RETURNING {returning}" if returning else ""
+        chunk = max(1, 30_000 // len(columns))
+        found: list[Any] = []
+        stamps: dict[datetime, Any] = {}  # rows of one batch mostly share their timestamps
+        driver = conn.connection.driver_connection
+        if driver is None:  # pragma: no cover - a checked-out connection always has one
+            raise StoreError(f"no driver connection to {self.url}")
+        cursor = driver.cursor()
+        try:
+            if not sqlite_ts:
+                # psycopg re-parses a long multi-row statement on every call; its
+                # pipelined executemany of the one-row statement is faster.
+                one = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {per_row}{tail}"
+                cursor.executemany(one, [tuple(row[c] for c in columns) for row in rows], returning=bool(returning))
+                if returning:
+                    while True:
+                        found.extend(r[0] for r in cursor.fetchall())
+                        if not cursor.nextset():
+                            break
+                return found
+            for start in range(0, len(rows), chunk):
+                part = rows[start : start + chunk]
+                params: list[Any] = []
+                for row in part:
+                    for name in columns:
+                        value = row[name]
+                        if isinstance(value, datetime):
+                            converted = stamps.get(value)
+                            if converted is None:
+                                converted = value.astimezone(UTC)
+                                if sqlite_ts:
+                                    converted = converted.strftime("%Y-%m-%d %H:%M:%S.%f")
+                                stamps[value] = converted
+                            value = converted
+                        params.append(value)
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES "
+                    f"{', '.join([per_row] * len(part))}{tail}"
+                )
+                cursor.execute(sql, params)
+                if returning:
+                    found.extend(r[0] for r in cursor.fetchall())
+        finally:
+            cursor.close()
+        return found
+
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
         return dialect.insert(table)
@@ -233,9 +348,10 @@ class Store:
         ``reports_frame`` has the canonical reports columns
         (:data:`firebreak.snapshot.schema.REPORTS`; ``id`` and ``target`` required,
         missing optional columns count as null, extra columns are ignored).
-        ``source`` (e.g. the snapshot path or platform) is recorded on new rows.
-        Reports whose id is already stored are left untouched, so re-running is a
-        no-op. All rows go in one committed transaction (all or nothing), in
+        Reports are keyed by ``(source, id)``: ``source`` (e.g. the snapshot path
+        or platform; :data:`DEFAULT_SOURCE` if not given) is part of the key, so
+        two sources may reuse an id. Reports whose key is already stored are left
+        untouched, so re-running is a no-op. All rows go in one committed transaction (all or nothing), in
         batches of ``batch_size``: PostgreSQL ``COPY`` into a temporary table, then
         ``INSERT ... ON CONFLICT DO NOTHING``; SQLite the driver's ``executemany``
         of the same statement. Returns how many reports were new.
@@ -245,7 +361,7 @@ class Store:
             return 0
         now = _now()
         frame = frame.with_columns(
-            pl.lit(source, pl.String).alias("source"),
+            pl.lit(source or DEFAULT_SOURCE, pl.String).alias("source"),
             pl.lit(now, TS).alias("received_at"),
             pl.lit(now, TS).alias("updated_at"),
             pl.lit("queued").alias("state"),
@@ -316,29 +432,38 @@ class Store:
         return pl.from_dicts([dict(r) for r in rows], schema=REPORT_ROWS).sort("received_at", "id")
 
     @_guarded("completing a report")
-    def complete_report(self, report_id: str, state: str, actor: str, *, note: str | None = None) -> None:
+    def complete_report(
+        self, report_id: str, state: str, actor: str, *, note: str | None = None, source: str | None = None
+    ) -> None:
         """Close a claimed (``in_review``) report as ``actioned`` or ``dismissed``.
 
+        ``source`` picks the report when several sources used ``report_id``.
         Appends a ``report.<state>`` audit entry by ``actor`` in the same
-        transaction. Raises :class:`StoreError` if the report is unknown or not in review.
+        transaction. Raises :class:`StoreError` if the report is unknown, ambiguous
+        or not in review.
         """
         if state not in REPORT_OUTCOMES:
             raise StoreError(f"a report can be completed as {' or '.join(REPORT_OUTCOMES)}, not {state!r}")
         now = _now()
         stmt = (
             update(reports)
-            .where(reports.c.id == report_id, reports.c.state == "in_review")
+            .where(self._report_key(report_id, source), reports.c.state == "in_review")
             .values(state=state, resolved_by=actor, updated_at=now)
-            .returning(reports.c.target_kind, reports.c.target, reports.c.reason, reports.c.attempts)
+            .returning(
+                reports.c.source, reports.c.target_kind, reports.c.target, reports.c.reason, reports.c.attempts
+            )
         )
         with self._write() as conn:
+            self._check_unambiguous(conn, report_id, source)
             row = conn.execute(stmt).mappings().one_or_none()
             if row is None:
                 raise self._not_in_review(conn, report_id)
             self._append(conn, actor, f"report.{state}", "report", report_id, {**row, "note": note}, now)
 
     @_guarded("failing a report")
-    def fail_report(self, report_id: str, error: str, *, max_attempts: int | None = None) -> str:
+    def fail_report(
+        self, report_id: str, error: str, *, max_attempts: int | None = None, source: str | None = None
+    ) -> str:
         """Record a failed attempt at a claimed report and put it back in the queue.
 
         ``attempts`` goes up by one and ``last_error`` keeps ``error``. The report
@@ -353,7 +478,7 @@ class Store:
             new_state = case((attempts >= max_attempts, "failed"), else_="queued")
         stmt = (
             update(reports)
-            .where(reports.c.id == report_id, reports.c.state == "in_review")
+            .where(self._report_key(report_id, source), reports.c.state == "in_review")
             .values(
                 state=new_state,
                 attempts=attempts,
@@ -365,6 +490,7 @@ class Store:
             .returning(reports.c.state, reports.c.attempts)
         )
         with self._write() as conn:
+            self._check_unambiguous(conn, report_id, source)
             row = conn.execute(stmt).one_or_none()
             if row is None:
                 raise self._not_in_review(conn, report_id)
@@ -393,8 +519,21 @@ class Store:
         with self._write() as conn:
             return int(conn.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount)
 
+    @staticmethod
+    def _report_key(report_id: str, source: str | None) -> Any:
+        key = reports.c.id == report_id
+        return key if source is None else key & (reports.c.source == source)
+
+    def _check_unambiguous(self, conn: Connection, report_id: str, source: str | None) -> None:
+        if source is not None:
+            return
+        query = select(func.count()).select_from(reports).where(reports.c.id == report_id)
+        if int(conn.execute(query).scalar_one()) > 1:
+            raise StoreError(f"report id {report_id!r} exists in several sources in {self.url}: give its source")
+
     def _not_in_review(self, conn: Connection, report_id: str) -> StoreError:
-        state = conn.execute(select(reports.c.state).where(reports.c.id == report_id)).scalar_one_or_none()
+        query = select(reports.c.state).where(reports.c.id == report_id).limit(1)
+        state = conn.execute(query).scalar_one_or_none()
         if state is None:
             return StoreError(f"no report {report_id!r} in {self.url}")
         return StoreError(f"report {report_id!r} is {state}, not in_review: claim it first")
@@ -547,7 +686,7 @@ def _canonical_reports(frame: pl.DataFrame) -> pl.DataFrame:
     bad = canonical.filter(pl.col("id").is_null() | pl.col("target").is_null()).height
     if bad:
         raise StoreError(f"{bad} report row(s) have no id or no target")
-    return canonical.unique(subset="id", keep="first", maintain_order=True)
+    return canonical.unique(subset="id", keep="first", maintain_order=True)  # one source per call
 
 
 def _copy_new_reports(conn: Connection, frame: pl.DataFrame, batch_size: int) -> int:
@@ -567,7 +706,7 @@ def _copy_new_reports(conn: Connection, frame: pl.DataFrame, batch_size: int) ->
     stmt = (
         postgresql.insert(reports)
         .from_select(columns, select(*incoming.c))
-        .on_conflict_do_nothing(index_elements=["id"])
+        .on_conflict_do_nothing(index_elements=["source", "id"])
     )
     return int(conn.execute(stmt, execution_options={"preserve_rowcount": True}).rowcount)
 
@@ -579,7 +718,7 @@ def _insert_new_reports_sqlite(conn: Connection, frame: pl.DataFrame, batch_size
     frame = frame.with_columns(cs.datetime().dt.convert_time_zone("UTC").dt.strftime(SQLITE_TS))
     columns = ", ".join(frame.columns)
     marks = ", ".join("?" * frame.width)
-    sql = f"INSERT INTO {reports.name} ({columns}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING"
+    sql = f"INSERT INTO {reports.name} ({columns}) VALUES ({marks}) ON CONFLICT (source, id) DO NOTHING"
     cursor = cast(Any, conn.connection.driver_connection).cursor()
     inserted = 0
     try:

@@ -1,0 +1,453 @@
+"""Reviewed decisions, network takedowns and appeals, each applied in ONE transaction.
+
+A decision (:func:`decide` for chosen accounts, :func:`take_down` for every
+member of a network case by the policy) writes, in one transaction: the
+``decisions`` row (who, why, on which evidence version, under which policy
+version), one ``actions`` row per account, the accounts' new enforcement state
+and strikes, an audit entry per action and one for the decision, the case's
+outcome, the reports about its members, and (given a lease) the completion of
+the case's work item. Either all of it commits or none of it does.
+
+Every decision has a ``key`` (given by the caller, e.g. an API request id; by
+default the case, scope and evidence version): deciding again with the same
+key returns the first decision and applies nothing, so a retried or replayed
+request never applies an action twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from firebreak.act.policy import (
+    Member,
+    PlannedAction,
+    Policy,
+    load_policy,
+    plan_takedown,
+)
+from firebreak.act.queue import Lease, complete_in, enqueue_in, now
+from firebreak.errors import ActError
+from firebreak.store import Store
+from firebreak.store.schema import (
+    ACTIONS,
+    accounts_enforcement,
+    actions,
+    appeals,
+    case_members,
+    cases,
+    decisions,
+    reports,
+    work_items,
+)
+
+#: actions after which reports about the account count as actioned.
+ENFORCING = frozenset({"disable", "restrict", "warn", "escalate"})
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedAction:
+    """One action a decision applied: the account's state before and after, and the policy rule."""
+
+    account: str
+    action: str
+    rule: str
+    from_state: str
+    to_state: str
+    strikes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A stored decision; ``replayed`` is True when its key had already been decided."""
+
+    id: int
+    key: str
+    case_id: int
+    scope: str
+    actor: str
+    reason: str
+    policy_version: str
+    evidence_version: str
+    decided_at: datetime
+    actions: list[AppliedAction]
+    replayed: bool = False
+
+
+def _load_decision(conn: Connection, key: str) -> Decision | None:
+    row = conn.execute(select(decisions).where(decisions.c.key == key)).mappings().one_or_none()
+    if row is None:
+        return None
+    acts = [
+        AppliedAction(r.account, r.action, r.rule, r.from_state, r.to_state, -1)
+        for r in conn.execute(select(actions).where(actions.c.decision_id == row["id"]).order_by(actions.c.id))
+    ]
+    return Decision(**{**row, "id": int(row["id"]), "case_id": int(row["case_id"])}, actions=acts, replayed=True)
+
+
+def _apply(
+    conn: Connection,
+    store: Store,
+    policy: Policy,
+    decision_id: int,
+    case_id: int,
+    plan: Sequence[PlannedAction],
+    *,
+    actor: str,
+    reason: str,
+    evidence_version: str,
+    network: str | None,
+    t: datetime,
+    extra_audit: dict[str, Any] | None = None,
+) -> list[AppliedAction]:
+    """Apply ``plan``: enforcement state, strikes, action rows, audit entries (caller's transaction);
+    ``extra_audit`` (the decision's own entry) goes in the same audit insert."""
+    accounts = [p.account for p in plan]
+    current = {
+        r.account: (r.state, int(r.strikes))
+        for r in conn.execute(
+            select(accounts_enforcement.c.account, accounts_enforcement.c.state, accounts_enforcement.c.strikes)
+            .where(accounts_enforcement.c.account.in_(accounts))
+            .with_for_update()
+        )
+    }
+    applied: list[AppliedAction] = []
+    enforcement_rows: list[dict[str, Any]] = []
+    action_rows: list[dict[str, Any]] = []
+    for p in plan:
+        rule = policy.actions[p.action]
+        before, strikes = current.get(p.account, ("none", 0))
+        strikes = 0 if p.action == "restore" else strikes + rule.strikes
+        after = rule.state or before
+        why = p.rule
+        if p.action != "restore" and strikes >= policy.disable_at_strikes and after != "disabled":
+            after, why = "disabled", f"{p.rule}+strikes.disable_at"
+        enforcement_rows.append(
+            {"account": p.account, "state": after, "network": network, "reason": reason, "updated_by": actor,
+             "updated_at": t, "strikes": strikes}
+        )
+        action_rows.append(
+            {"decision_id": decision_id, "case_id": case_id, "account": p.account, "action": p.action, "rule": why,
+             "from_state": before, "to_state": after, "applied_at": t}
+        )
+        applied.append(AppliedAction(p.account, p.action, why, before, after, strikes))
+    if enforcement_rows:
+        stmt = store._insert(accounts_enforcement)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["account"],
+            set_={c: stmt.excluded[c] for c in ("state", "network", "reason", "updated_by", "updated_at", "strikes")},
+        )
+        conn.execute(stmt, enforcement_rows)
+        conn.execute(actions.insert(), action_rows)
+    store.append_audit_many_in(conn, [
+        {"actor": actor, "action": f"action.{a.action}", "subject_kind": "account", "subject": a.account, "at": t,
+         "detail": {"decision": decision_id, "case": case_id, "rule": a.rule, "from": a.from_state, "to": a.to_state,
+                    "strikes": a.strikes, "reason": reason, "evidence_version": evidence_version,
+                    "policy_version": policy.version}}
+        for a in applied
+    ] + ([extra_audit] if extra_audit else []))
+    enforced = [a.account for a in applied if a.action in ENFORCING]
+    dismissed = [a.account for a in applied if a.action == "dismiss"]
+    for targets, state in ((enforced, "actioned"), (dismissed, "dismissed")):
+        if targets:
+            conn.execute(
+                update(reports)
+                .where(reports.c.target.in_(targets), reports.c.state.in_(("queued", "in_review")))
+                .values(state=state, resolved_by=actor, updated_at=t)
+            )
+    return applied
+
+
+def _open_case(conn: Connection, case_id: int) -> Any:
+    row = conn.execute(select(cases).where(cases.c.id == case_id).with_for_update()).mappings().one_or_none()
+    if row is None:
+        raise ActError(f"no case {case_id}")
+    if row["state"] == "merged":
+        raise ActError(f"case {case_id} was merged into case {row['merged_into']}: decide that one")
+    return row
+
+
+def _record(
+    conn: Connection,
+    store: Store,
+    policy: Policy,
+    case: Any,
+    plan: Sequence[PlannedAction],
+    *,
+    key: str,
+    scope: str,
+    actor: str,
+    reason: str,
+    close: bool,
+    lease: Lease | None,
+) -> Decision:
+    t = now()
+    case_id = int(case["id"])
+    inserted = conn.execute(
+        store._insert(decisions)
+        .values(key=key, case_id=case_id, scope=scope, actor=actor, reason=reason,
+                policy_version=policy.version, evidence_version=case["evidence_version"], decided_at=t)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(decisions.c.id)
+    ).scalar_one_or_none()
+    if inserted is None:  # this key was decided before: replay, apply nothing
+        replay = _load_decision(conn, key)
+        if replay is None:  # pragma: no cover - the conflicting row exists in this transaction
+            raise ActError(f"decision key {key!r} conflicts but cannot be read")
+        _finish_replay(conn, lease)
+        return replay
+    decision_id = int(inserted)
+    counts: dict[str, int] = {}
+    for p in plan:
+        counts[p.action] = counts.get(p.action, 0) + 1
+    case_entry = {
+        "actor": actor, "action": "case.takedown" if scope == "network" else "case.decided", "subject_kind": "case",
+        "subject": str(case_id), "at": t,
+        "detail": {"decision": decision_id, "key": key, "actions": counts, "reason": reason, "closed": close,
+                   "evidence_version": case["evidence_version"], "policy_version": policy.version},
+    }
+    applied = _apply(conn, store, policy, decision_id, case_id, plan, actor=actor, reason=reason,
+                     evidence_version=case["evidence_version"], network=case["network"], t=t, extra_audit=case_entry)
+    outcome = "taken_down" if scope == "network" else ("dismissed" if set(counts) <= {"dismiss"} else "actioned")
+    if close:
+        conn.execute(update(cases).where(cases.c.id == case_id).values(state="closed", outcome=outcome,
+                                                                     closed_at=t, updated_at=t))
+    if lease is not None:
+        if lease.kind != "case" or lease.subject != str(case_id):
+            raise ActError(f"lease on {lease.kind} {lease.subject} does not cover case {case_id}")
+        complete_in(conn, lease, at=t)
+    elif close:
+        _finish_unleased(conn, "case", str(case_id), t)
+    return Decision(decision_id, key, case_id, scope, actor, reason, policy.version, case["evidence_version"], t,
+                    applied)
+
+
+def _finish_replay(conn: Connection, lease: Lease | None) -> None:
+    """A replayed decision still ends the caller's lease (the work was done before)."""
+    if lease is not None:
+        complete_in(conn, lease)
+
+
+def _finish_unleased(conn: Connection, kind: str, subject: str, t: datetime) -> None:
+    """Decided without a lease (e.g. from the CLI): a waiting work item for it is done too."""
+    conn.execute(
+        update(work_items)
+        .where(work_items.c.kind == kind, work_items.c.subject == subject, work_items.c.state == "ready")
+        .values(state="done", finished_at=t, updated_at=t)
+    )
+
+
+def _members(conn: Connection, case_id: int) -> list[Member]:
+    rows = conn.execute(
+        select(case_members.c.account, case_members.c.role, case_members.c.evidence)
+        .where(case_members.c.case_id == case_id).order_by(case_members.c.account)
+    )
+    return [
+        Member(r.account, r.role, float(sum(float(e.get("weight") or 0.0) for e in (r.evidence or []))))
+        for r in rows
+    ]
+
+
+def take_down(
+    store: Store,
+    case_id: int,
+    *,
+    actor: str,
+    reason: str,
+    key: str | None = None,
+    policy: Policy | None = None,
+    lease: Lease | None = None,
+) -> Decision:
+    """Take a whole network down: every member gets the policy's action, in one transaction.
+
+    Closes the case as ``taken_down``. ``key`` makes the call idempotent
+    (default ``takedown:<case>:<evidence version>``: the same network on the
+    same evidence is taken down once). ``lease`` (the case's work item) is
+    completed in the same transaction. Raises :class:`ActError` for an unknown
+    or merged case, or an empty reason.
+    """
+    if not reason.strip():
+        raise ActError("a takedown needs a reason")
+    pol = policy or load_policy()
+    with store.transaction() as conn:
+        case = _open_case(conn, case_id)
+        key = key or f"takedown:{case_id}:{case['evidence_version']}"
+        done = {
+            r.account
+            for r in conn.execute(
+                select(actions.c.account).where(actions.c.case_id == case_id, actions.c.action != "restore")
+            )
+        }
+        # members already acted on in this case (an earlier takedown) are not acted on twice
+        plan = plan_takedown(pol, [m for m in _members(conn, case_id) if m.account not in done])
+        return _record(conn, store, pol, case, plan, key=key, scope="network", actor=actor, reason=reason,
+                       close=True, lease=lease)
+
+
+def decide(
+    store: Store,
+    case_id: int,
+    choices: Mapping[str, str],
+    *,
+    actor: str,
+    reason: str,
+    key: str | None = None,
+    close: bool = True,
+    policy: Policy | None = None,
+    lease: Lease | None = None,
+) -> Decision:
+    """Decide chosen members of a case: ``choices`` maps account -> action
+    (``disable``, ``restrict``, ``warn``, ``dismiss``, ``escalate``).
+
+    Accounts must be members of the case. With ``close`` the case is closed
+    (outcome ``actioned``, or ``dismissed`` when every choice is dismiss).
+    Idempotent on ``key`` (default: the case, evidence version and choices).
+    """
+    if not reason.strip():
+        raise ActError("a decision needs a reason")
+    if not choices:
+        raise ActError("a decision needs at least one account and action")
+    bad = sorted({a for a in choices.values() if a not in ACTIONS or a == "restore"})
+    if bad:
+        raise ActError(f"unknown action(s) {', '.join(bad)}: use disable, restrict, warn, dismiss or escalate")
+    pol = policy or load_policy()
+    with store.transaction() as conn:
+        case = _open_case(conn, case_id)
+        members = {m.account for m in _members(conn, case_id)}
+        strangers = sorted(set(choices) - members)
+        if strangers:
+            raise ActError(f"account(s) {', '.join(strangers[:5])} are not members of case {case_id}")
+        digest = ",".join(f"{a}={choices[a]}" for a in sorted(choices))
+        key = key or f"decide:{case_id}:{case['evidence_version']}:{digest}"
+        plan = [PlannedAction(a, choices[a], f"reviewer.{choices[a]}") for a in sorted(choices)]
+        return _record(conn, store, pol, case, plan, key=key, scope="account", actor=actor, reason=reason,
+                       close=close, lease=lease)
+
+
+# -- appeals ---------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Appeal:
+    """An appeal against the enforcement on ``account``."""
+
+    id: int
+    account: str
+    case_id: int | None
+    state: str
+    statement: str
+    filed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    note: str | None
+
+
+def file_appeal(store: Store, account: str, statement: str) -> Appeal:
+    """File an appeal for an enforced account and queue it (``appeal`` work item).
+
+    The appeal is tied to the case of the account's latest action. Raises
+    :class:`ActError` if the account has no enforcement to appeal or already has an open appeal.
+    """
+    if not statement.strip():
+        raise ActError("an appeal needs a statement")
+    t = now()
+    with store.transaction() as conn:
+        last = conn.execute(
+            select(actions.c.case_id).where(actions.c.account == account).order_by(actions.c.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        if last is None:
+            raise ActError(f"account {account!r} has no enforcement action to appeal")
+        pending = conn.execute(
+            select(func.count()).select_from(appeals).where(appeals.c.account == account, appeals.c.state == "open")
+        ).scalar_one()
+        if pending:
+            raise ActError(f"account {account!r} already has an open appeal")
+        row = conn.execute(
+            appeals.insert().values(account=account, case_id=last, state="open", statement=statement, filed_at=t)
+            .returning(*appeals.c)
+        ).mappings().one()
+        enqueue_in(conn, store, "appeal", [str(row["id"])], at=t)
+        store.append_audit_in(conn, account, "appeal.filed", subject_kind="account", subject=account, at=t,
+                              detail={"appeal": int(row["id"]), "case": int(last)})
+    return Appeal(**{**row, "id": int(row["id"]), "case_id": int(last)})
+
+
+def decide_appeal(
+    store: Store,
+    appeal_id: int,
+    *,
+    restore: bool,
+    actor: str,
+    note: str,
+    policy: Policy | None = None,
+    lease: Lease | None = None,
+) -> Appeal:
+    """Decide an open appeal: ``restore`` the account (state ``none``, strikes cleared, a
+    ``restore`` action under a new decision) or uphold the enforcement. One transaction."""
+    pol = policy or load_policy()
+    t = now()
+    with store.transaction() as conn:
+        row = conn.execute(select(appeals).where(appeals.c.id == appeal_id).with_for_update()).mappings().one_or_none()
+        if row is None:
+            raise ActError(f"no appeal {appeal_id}")
+        if row["state"] != "open":
+            raise ActError(f"appeal {appeal_id} was already decided ({row['state']})")
+        state = "restored" if restore else "upheld"
+        if restore:
+            case = conn.execute(select(cases).where(cases.c.id == row["case_id"])).mappings().one()
+            _record(conn, store, pol, case, [PlannedAction(row["account"], "restore", "appeal.restore")],
+                    key=f"appeal:{appeal_id}", scope="account", actor=actor, reason=note, close=False, lease=None)
+        conn.execute(update(appeals).where(appeals.c.id == appeal_id).values(state=state, decided_by=actor,
+                                                                           decided_at=t, note=note))
+        store.append_audit_in(conn, actor, f"appeal.{state}", subject_kind="account", subject=row["account"], at=t,
+                              detail={"appeal": appeal_id, "note": note})
+        if lease is not None:
+            complete_in(conn, lease, at=t)
+        else:
+            _finish_unleased(conn, "appeal", str(appeal_id), t)
+    return Appeal(**{**row, "id": int(row["id"]), "state": state, "decided_by": actor, "decided_at": t, "note": note})
+
+
+def list_appeals(store: Store, *, state: str | None = "open") -> list[Appeal]:
+    """Appeals (``state`` ``None`` for all), oldest first."""
+    query = select(appeals).order_by(appeals.c.id)
+    if state is not None:
+        query = query.where(appeals.c.state == state)
+    with store.connection() as conn:
+        return [Appeal(**{**r, "id": int(r["id"]), "case_id": r["case_id"] and int(r["case_id"])})
+                for r in conn.execute(query).mappings()]
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A case whose decision escalated accounts to NCMEC (input of :mod:`firebreak.act.ncmec`)."""
+
+    decision_id: int
+    case_id: int
+    accounts: list[str]
+    actor: str
+    reason: str
+    evidence_version: str
+    decided_at: datetime
+
+
+def escalations(store: Store, *, after_decision: int | None = None) -> list[Escalation]:
+    """Decisions with ``escalate`` actions, oldest first (``after_decision``: only newer ids)."""
+    query = (
+        select(decisions.c.id, decisions.c.case_id, decisions.c.actor, decisions.c.reason,
+               decisions.c.evidence_version, decisions.c.decided_at, actions.c.account)
+        .join(actions, actions.c.decision_id == decisions.c.id)
+        .where(actions.c.action == "escalate")
+        .order_by(decisions.c.id, actions.c.account)
+    )
+    if after_decision is not None:
+        query = query.where(decisions.c.id > after_decision)
+    out: dict[int, Escalation] = {}
+    with store.connection() as conn:
+        for r in conn.execute(query):
+            esc = out.setdefault(int(r.id), Escalation(int(r.id), int(r.case_id), [], r.actor, r.reason,
+                                                       r.evidence_version, r.decided_at))
+            esc.accounts.append(r.account)
+    return list(out.values())
