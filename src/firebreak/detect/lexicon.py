@@ -18,7 +18,8 @@ batches (texts joined into one string, one scan each):
   normalised text; the offset map turns a hit back into the original span.
 
 A hit needs a word boundary at each end of the term that is a letter or digit
-(``cp`` never fires inside ``cpu``). A normalised hit that repeats a raw hit of the
+(``cp`` never fires inside ``cpu``); in the normalised text, a place where spaced-out
+letters were joined (``p e d o bait`` -> ``pedobait``) is also a boundary. A normalised hit that repeats a raw hit of the
 same family at the same original span is dropped; so a hit's ``form`` says
 whether the term was written plainly (``raw``) or only found after
 normalisation (``normalised``). Context rules (news, advocacy wording in the same
@@ -324,7 +325,7 @@ class Lexicon:
                 for (s, e, _, ids), r in zip(norm_hits, hrows.tolist(), strict=True):
                     for i in ids:
                         t = self.terms[i]
-                        if not self._bounded(ntext, s, e, t.boundary):
+                        if not self._bounded_norm(ntext, s, e, t.boundary, texts[r], nb.starts, nb.ends):
                             continue
                         rows.append((r, i, "normalised", int(nb.starts[s]), int(nb.ends[e - 1])))
         # raw pass
@@ -353,6 +354,25 @@ class Lexicon:
         if boundary == "start":
             return True
         return not (e < len(text) and _is_word(text[e - 1]) and _is_word(text[e]))
+
+    @classmethod
+    def _bounded_norm(cls, ntext: str, s: int, e: int, boundary: str, orig: str, starts: np.ndarray, ends: np.ndarray) -> bool:
+        """:meth:`_bounded` on normalised text, where a place at which spaced-out letters
+        were joined (whitespace between the two characters in ``orig``) also counts as a
+        word boundary: ``c h e e s e p i z z a see`` normalises to one word."""
+        if cls._bounded(ntext, s, e, boundary):
+            return True
+        if boundary == "none":
+            return True
+
+        def gap(i: int) -> bool:  # whitespace in the original between normalised chars i-1 and i
+            return any(c.isspace() for c in orig[int(ends[i - 1]) : int(starts[i])])
+
+        if s > 0 and _is_word(ntext[s]) and _is_word(ntext[s - 1]) and not gap(s):
+            return False
+        if boundary == "start":
+            return True
+        return not (e < len(ntext) and _is_word(ntext[e - 1]) and _is_word(ntext[e]) and not gap(e))
 
     def _finish(self, rows: list[tuple], ctx_rows: dict[int, set[int]]) -> pl.DataFrame:
         return pl.DataFrame(self._finish_rows(rows, ctx_rows), schema=HIT_SCHEMA, orient="row")
@@ -415,7 +435,7 @@ class Lexicon:
             for v in variants:
                 k = nz.text.find(v)
                 while k >= 0:
-                    if self._bounded(nz.text, k, k + len(v), t.boundary):
+                    if self._bounded_norm(nz.text, k, k + len(v), t.boundary, text, nz.starts, nz.ends):
                         out.add((t.text, "normalised", *nz.span(k, k + len(v))))
                     k = nz.text.find(v, k + 1)
         return out
