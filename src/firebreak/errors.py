@@ -4,7 +4,8 @@
     ├── SnapshotError         a snapshot file cannot be read at all (names file and line/byte)
     ├── BankError             a hash bank cannot be read at all
     ├── LexiconError          a lexicon file is malformed
-    └── StoreError            the operational store refused or is unreachable
+    ├── StoreError            the operational store refused or is unreachable
+    └── LearnError            a labels or scorer file is unusable, or training cannot start
 
 Bad *rows* are never exceptions: they are quarantined with a reason.
 """
@@ -30,3 +31,7 @@ class LexiconError(FirebreakError):
 
 class StoreError(FirebreakError):
     """The operational store failed."""
+
+
+class LearnError(FirebreakError):
+    """A labels or scorer file is unusable, or the learned scorer cannot be trained."""
