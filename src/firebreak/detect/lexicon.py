@@ -151,6 +151,8 @@ class Lexicon:
     terms: list[Term]
     contexts: list[ContextRule] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    #: normalised keys of terms a reviewer rejected (discovery never reports them again).
+    rejected: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         import ahocorasick
@@ -483,7 +485,32 @@ def _str(v: object, where: str) -> str:
     return v
 
 
-def _parse_file(path: Path) -> tuple[str, list[dict], list[dict]]:
+#: family of terms a reviewer promoted from discovery (``firebreak terms promote``).
+PROMOTED_FAMILY = "reviewer-promoted"
+PROMOTED_WEIGHT = 0.6
+_REVIEW_KEYS = {"term", "reviewer", "date", "note", "weight"}
+
+
+def _review_entries(path: Path, data: dict, key: str) -> list[dict]:
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise LexiconError(f"lexicon file {path}: {key!r} must be an array of tables ([[{key}]])")
+    for k, it in enumerate(items):
+        where = f"lexicon file {path}: {key} #{k + 1}"
+        if not isinstance(it, dict):
+            raise LexiconError(f"{where}: must be a table")
+        unknown = set(it) - _REVIEW_KEYS
+        if unknown:
+            raise LexiconError(f"{where}: unknown key(s) {sorted(unknown)}")
+        term = _str(it.get("term"), f"{where}: 'term'")
+        if not normalize_text(term):
+            raise LexiconError(f"{where}: term {term!r} normalises to nothing")
+        if "weight" in it:
+            _num(it["weight"], f"{where}: 'weight'", 0.0, 1.0, True)
+    return items
+
+
+def _parse_file(path: Path) -> tuple[str, list[dict], list[dict], tuple[list[dict], list[dict]]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -492,14 +519,14 @@ def _parse_file(path: Path) -> tuple[str, list[dict], list[dict]]:
         raise LexiconError(f"lexicon file {path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise LexiconError(f"lexicon file {path}: cannot read ({exc.strerror})") from None
-    unknown = set(data) - {"version", "family", "context"}
+    unknown = set(data) - {"version", "family", "context", "promoted", "rejected"}
     if unknown:
         raise LexiconError(f"lexicon file {path}: unknown top-level key(s) {sorted(unknown)}")
     version = _str(data.get("version"), f"lexicon file {path}: 'version'")
     fams, ctxs = data.get("family", []), data.get("context", [])
     if not isinstance(fams, list) or not isinstance(ctxs, list):
         raise LexiconError(f"lexicon file {path}: 'family' and 'context' must be arrays of tables ([[family]])")
-    return version, fams, ctxs
+    return version, fams, ctxs, (_review_entries(path, data, "promoted"), _review_entries(path, data, "rejected"))
 
 
 def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None, *, packaged: bool = True) -> Lexicon:
@@ -523,8 +550,10 @@ def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     versions: dict[str, str] = {}
     raw_fams: list[tuple[Path, int, dict]] = []
     contexts: dict[str, ContextRule] = {}
+    reviews: list[tuple[Path, tuple[list[dict], list[dict]]]] = []
     for path in files:
-        version, fams, ctxs = _parse_file(path)
+        version, fams, ctxs, review = _parse_file(path)
+        reviews.append((path, review))
         versions[path.name] = version
         for k, c in enumerate(ctxs):
             where = f"lexicon file {path}: context #{k + 1}"
@@ -601,4 +630,14 @@ def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
             if not normalize_text(text):
                 raise LexiconError(f"{where}: term {text!r} normalises to nothing (only punctuation or invisible characters)")
             terms.append(Term(text, name, category, tw, ta, ts, tuple(ctx), boundary, path.name))
-    return Lexicon(terms, list(contexts.values()), versions)
+    rejected: set[str] = set()
+    promoted: dict[str, Term] = {}
+    for path, (prom, rej) in reviews:
+        for it in prom:
+            src = "reviewer promotion" + "".join(f", {k} {it[k]}" for k in ("reviewer", "date", "note") if it.get(k))
+            w = float(it.get("weight", PROMOTED_WEIGHT))
+            promoted[normalize_text(it["term"])] = Term(it["term"], PROMOTED_FAMILY, "coded_term", w, False, src, tuple(contexts), "word", path.name)
+        rejected.update(normalize_text(it["term"]) for it in rej)
+    # a term both promoted and rejected (in any files) stays out of the lexicon
+    terms.extend(t for k, t in promoted.items() if k not in rejected)
+    return Lexicon(terms, list(contexts.values()), versions, frozenset(rejected))
