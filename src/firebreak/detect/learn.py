@@ -12,8 +12,9 @@ is described by
   accounts two steps away; degree and neighbours' degrees;
 - **label features from known training labels only**: how many neighbours (1-hop,
   2-hop) have a known label and how many of those are positive, the smoothed
-  positive share, a degree-weighted share, the largest known neighbour label, and
-  label propagation (a personalised random walk restarting at the known labels).
+  positive share, a degree-weighted share, the share over 2-step paths, the
+  neighbours' mean share, the largest known neighbour label, and label propagation
+  (personalised random walks restarting at the known labels, three restart rates).
   A training account's own label must not reach its own features, so training
   accounts get these features out of fold: the labelled accounts are split into
   ``folds`` parts by a hash of their id and each part's features are computed from
@@ -227,6 +228,10 @@ LABEL_FEATURES = [
     "label_propagation",
     "walk3_label_mean",
     "nb_positive_log_degree_mean",
+    "nb_mean_of_positive_share",
+    "paths2_positive_share",
+    "label_propagation_0.8",
+    "label_propagation_0.95",
 ]
 
 
@@ -246,6 +251,14 @@ def _label_block(g: _Graph, known: np.ndarray, positive: np.ndarray) -> np.ndarr
     for _ in range(3):
         walk = g.p @ walk
     ld = np.log1p(g.deg)
+    share = (pos1 + 2 * prior) / (kn1 + 2)
+    paths_pos, paths_known = g.a @ pos1 - g.deg * p, g.a @ kn1 - g.deg * k  # 2-step paths, minus the walk back to itself
+    lps = []
+    for alpha in (0.8, 0.95):
+        f = seed.copy()
+        for _ in range(20):
+            f = alpha * (g.p @ f) + (1 - alpha) * seed
+        lps.append(f)
     return np.column_stack(
         [
             pos1,
@@ -260,6 +273,9 @@ def _label_block(g: _Graph, known: np.ndarray, positive: np.ndarray) -> np.ndarr
             lp,
             walk,
             (g.a @ (p * ld)) / np.maximum(pos1, 1),
+            g.p @ share,
+            (paths_pos + prior) / (paths_known + 1),
+            *lps,
         ]
     )
 
