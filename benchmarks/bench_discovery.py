@@ -42,8 +42,8 @@ def _flagged(labels: pl.DataFrame, rng: np.random.Generator, recall: float, fp: 
     bad = labels.filter(pl.col("role").is_in(["seller", "buyer"])).get_column("account").to_numpy()
     watchers = labels.filter(pl.col("confounder").is_in(["advocate", "journalist"])).get_column("account").to_list()
     rest = labels.filter(~pl.col("role").is_in(["seller", "buyer"])).get_column("account").to_numpy()
-    picked = rng.choice(bad, size=int(round(recall * len(bad))), replace=False).tolist()
-    noise = rng.choice(rest, size=int(round(fp * len(rest))), replace=False).tolist()
+    picked = rng.choice(bad, size=round(recall * len(bad)), replace=False).tolist()
+    noise = rng.choice(rest, size=round(fp * len(rest)), replace=False).tolist()
     return sorted(set(picked) | set(watchers) | set(noise))
 
 

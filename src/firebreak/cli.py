@@ -8,7 +8,17 @@ from __future__ import annotations
 
 import typer
 
-from firebreak.commands import demo, detect, guard, ingest, learn, media, scan, simulate, terms
+from firebreak.commands import (
+    demo,
+    detect,
+    guard,
+    ingest,
+    learn,
+    media,
+    scan,
+    simulate,
+    terms,
+)
 
 app = typer.Typer(
     name="firebreak",

@@ -5,9 +5,9 @@ reviewer's promotions and rejections."""
 
 from __future__ import annotations
 
-import polars as pl
-
 from pathlib import Path
+
+import polars as pl
 
 from firebreak.detect.discovery import DISCOVERY_SCHEMA, discover_terms, stoplist
 from firebreak.detect.lexicon import load_lexicon
@@ -29,7 +29,7 @@ def test_novel_tag_found_with_lift() -> None:
         }
     )
     events = pl.DataFrame({"actor": ["b0", "b0"], "kind": ["search", "search"], "query": ["#mnsfw", "#vrummix"]})
-    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")  # noqa: E731
+    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")
     s = Snapshot(accounts=cat("accounts", acc), posts=cat("posts", posts), events=cat("events", events))
     d = discover_terms(s, sellers, load_lexicon(), min_support=3)
     assert d.columns == list(DISCOVERY_SCHEMA)
@@ -48,7 +48,7 @@ def _platform(flag_tags: list[list[str]], other_tags: list[list[str]], searches:
     acc = pl.DataFrame({"id": ids, "bio": [""] * len(ids)})
     posts = pl.DataFrame({"id": [f"p{i}" for i in range(len(ids))], "author": ids, "text": [""] * len(ids), "hashtags": flag_tags + other_tags})
     ev = pl.DataFrame({"actor": [a for a, _ in searches], "kind": ["search"] * len(searches), "query": [q for _, q in searches]}, schema={"actor": pl.String, "kind": pl.String, "query": pl.String})
-    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")  # noqa: E731
+    cat = lambda t, df: pl.concat([empty(t), df], how="diagonal_relaxed")
     return Snapshot(accounts=cat("accounts", acc), posts=cat("posts", posts), events=cat("events", ev)), flagged
 
 

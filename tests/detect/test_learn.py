@@ -11,7 +11,12 @@ import polars as pl
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from firebreak.detect.learn import Scorer, fit_scorer, neighbourhood_features, read_decisions
+from firebreak.detect.learn import (
+    Scorer,
+    fit_scorer,
+    neighbourhood_features,
+    read_decisions,
+)
 from firebreak.errors import LearnError
 
 

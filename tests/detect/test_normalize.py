@@ -71,7 +71,11 @@ def test_spans_point_at_original() -> None:
 
 
 # ---------------------------------------------------------------- spaced letters, numerals
-from firebreak.detect.normalize import fold_numerals, fold_numerals_batch, fold_numerals_expr  # noqa: E402
+from firebreak.detect.normalize import (
+    fold_numerals,
+    fold_numerals_batch,
+    fold_numerals_expr,
+)
 
 KEYCAPS = [f"{d}\ufe0f\u20e3" for d in "0123456789"] + [f"{d}\u20e3" for d in "0123456789"]
 NUMERAL_TEXT = st.lists(

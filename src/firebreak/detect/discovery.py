@@ -237,5 +237,5 @@ def discover_terms(
             weight=pl.col("weight").round(4),
         )
         .sort(["known", "lift", "accounts", "term"], descending=[False, True, True, False])
-        .cast(dict(DISCOVERY_SCHEMA))
+        .cast(DISCOVERY_SCHEMA)
     )

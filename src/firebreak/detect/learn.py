@@ -380,7 +380,7 @@ class Scorer:
 
     def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
         """Mean log-odds of the boosters for an input matrix (from :func:`neighbourhood_features`)."""
-        return np.mean([b.predict(matrix, raw_score=True) for b in self._boosters()], axis=0)
+        return np.asarray(np.mean([b.predict(matrix, raw_score=True) for b in self._boosters()], axis=0), dtype=np.float64)
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Calibrated probability for mean log-odds ``raw``."""
@@ -499,7 +499,7 @@ def _split_validation(labels: pl.DataFrame, fraction: float, seed: int) -> tuple
     val = np.zeros(len(y), dtype=bool)
     for cls in (0, 1):
         idx = np.flatnonzero(y == cls)
-        take = int(round(len(idx) * fraction))
+        take = round(len(idx) * fraction)
         val[rng.choice(idx, size=take, replace=False)] = True
     mask = pl.Series(val)
     return labels.filter(~mask), labels.filter(mask)
@@ -589,7 +589,7 @@ def fit_scorer(
     scorer.calibration = _platt(raw_va, yva)
     from sklearn.metrics import roc_auc_score
 
-    scorer.info = {"rounds": rounds, "validation_auc": float(roc_auc_score(yva, raw_va)), "train": int(len(tr)), "validation": int(len(va))}
+    scorer.info = {"rounds": rounds, "validation_auc": float(roc_auc_score(yva, raw_va)), "train": len(tr), "validation": len(va)}
     return scorer
 
 

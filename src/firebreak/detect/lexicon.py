@@ -33,10 +33,10 @@ from __future__ import annotations
 
 import os
 import tomllib
-from itertools import compress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import compress
 from pathlib import Path
 
 import numpy as np

@@ -235,7 +235,7 @@ def tables() -> _Tables:
         return "".join(out)
 
     fmap: dict[int, str] = {}
-    ranges = [range(0, 0x40000), range(0xE0000, 0xE0200)]
+    ranges = [range(0x40000), range(0xE0000, 0xE0200)]
     for rng in ranges:
         for cp in rng:
             c = chr(cp)
@@ -318,7 +318,7 @@ def _compact(keep: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(a[keep] for a in arrays)
 
 
-def _collapse(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, coll: np.ndarray):
+def _collapse(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, coll: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Collapse runs of one collapsible character within a row; the kept one spans the run."""
     n = len(cps)
     if n < 2:
@@ -336,7 +336,7 @@ def _collapse(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, 
     return cps[idx], row[idx], st[idx], en[last]
 
 
-def _strip(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray):
+def _strip(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Drop spaces at the start and end of each row (runs are already single)."""
     n = len(cps)
     if n == 0:
@@ -351,7 +351,8 @@ def _strip(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray):
     bad = sp & (edge | edge_end)
     if not bad.any():
         return cps, row, st, en
-    return _compact(~bad, cps, row, st, en)
+    keep = ~bad
+    return cps[keep], row[keep], st[keep], en[keep]
 
 
 #: a run of at least this many spaced single characters also joins the word after it.
@@ -376,7 +377,8 @@ def _run_then_word(cps: np.ndarray, row: np.ndarray, single: np.ndarray, alnum: 
     nxt = np.minimum(p + 2, n - 1)
     ok = (cps[p + 1] == _SPACE) & (row[nxt] == row[p]) & alnum[cps[nxt]] & ~single[nxt]
     ok &= cps[nxt] != cps[p]  # never a run of one letter across the join (it would collapse)
-    return (p[ok] + 1).astype(np.int64)
+    out: np.ndarray = (p[ok] + 1).astype(np.int64)
+    return out
 
 
 def normalize_batch(texts: list[str]) -> NormalizedBatch:
