@@ -131,6 +131,10 @@ def main() -> None:
                     itp = len(got & inv_keys)
                     how = found.filter(pl.col("key").is_in(list(inv_keys))).get_column("method").to_list()
                     print(f"{'  ' + net + ' (no lexicon term) only':<34} {itp:>4} {'':>4} {len(inv_keys):>5} {'':>9} {itp / max(len(inv_keys), 1):>7.3f}         found by: {', '.join(how) or '-'}")
+                    # the same with no co-occurrence rounds at all: concentration alone
+                    alone = discover_terms(snap, flagged, lex, rounds=0)
+                    atp = len(set(alone.filter(~pl.col("known")).get_column("key").to_list()) & inv_keys)
+                    print(f"{'  ' + net + ' by concentration alone':<34} {atp:>4} {'':>4} {len(inv_keys):>5} {'':>9} {atp / max(len(inv_keys), 1):>7.3f}")
                     agg2 = totals.setdefault("invented network only", [0, 0, 0])
                     agg2[0] += itp
                     agg2[2] += len(inv_keys)
