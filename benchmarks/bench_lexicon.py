@@ -15,13 +15,20 @@ avoids by screening).
 
     python benchmarks/bench_lexicon.py            # 1,000,000 texts
     python benchmarks/bench_lexicon.py --quick    # 50,000 texts
+
+Each size runs twice: with the shipped lexicon and with a 5,000-term one (the shipped
+families plus generated operator terms, ``--terms``); hyperscan (the ``bench`` extra)
+scans the same normalised keys over the joined normalised texts as the peer.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
+import tempfile
 import time
+from pathlib import Path
 
 import ahocorasick
 
@@ -44,19 +51,35 @@ def make_texts(n: int, seed: int = 0) -> list[str]:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="50,000 texts instead of 1,000,000")
-    ap.add_argument("--n", type=int, default=None)
-    ap.add_argument("--batch", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs; the best of each is reported")
-    args = ap.parse_args()
-    n = args.n or (50_000 if args.quick else 1_000_000)
-    texts = make_texts(n)
-    lex = load_lexicon()
-    tables()
-    print(f"texts: {n:,}, mean length {sum(map(len, texts)) / n:.1f} chars, lexicon {len(lex.terms)} terms")
+_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "sh", "kl")
+_VOWELS = ("a", "e", "i", "o", "u", "oo", "ai")
 
+
+def operator_lexicon(n_terms: int, directory: Path, seed: int = 0) -> object:
+    """The shipped lexicon plus generated operator terms (invented pronounceable words, some
+    two-word phrases) up to ``n_terms`` terms, loaded from a TOML file in ``directory``."""
+    rng = random.Random(seed)
+    shipped = load_lexicon()
+    words: set[str] = set()
+    while len(words) < n_terms - len(shipped.terms):
+        w = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 4)))
+        if rng.random() < 0.2:
+            w += " " + "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(2))
+        words.add(w)
+    body = ", ".join(f'"{w}"' for w in sorted(words))
+    path = directory / "operator.toml"
+    path.write_text(
+        f'version = "bench"\n[[family]]\nname = "operator-generated"\ncategory = "coded_term"\nweight = 0.5\n'
+        f'source = "generated for the benchmark"\nterms = [{body}]\n',
+        encoding="utf-8",
+    )
+    return load_lexicon(path)
+
+
+def measure(lex: object, texts: list[str], args: argparse.Namespace) -> None:
+    """Time the full path, bare pyahocorasick and hyperscan over ``texts`` with ``lex``; print figures."""
+    n = len(texts)
+    print(f"--- lexicon {len(lex.terms):,} terms ({len(lex.norm_keys):,} normalised keys)")  # type: ignore[attr-defined]
     # the already-normalised texts for the reference (not timed)
     normed: list[str] = []
     for i in range(0, n, args.batch):
@@ -76,6 +99,28 @@ def main() -> None:
     def bare_joined() -> int:
         return sum(1 for _ in bare.iter("\n".join(normed)))
 
+    try:
+        import hyperscan
+    except ImportError:  # the peer is a bench extra: pip install '.[bench]'
+        hyperscan = None
+        print("hyperscan not installed (pip install '.[bench]'): peer not measured")
+    keys = list(lex.norm_keys)  # type: ignore[attr-defined]
+    joined = "\n".join(normed).encode("utf-8")
+    if hyperscan is not None:
+        db = hyperscan.Database()
+        db.compile(expressions=[re.escape(k).encode() for k in keys], ids=list(range(len(keys))), flags=[0] * len(keys))
+
+    def hs_joined() -> int:
+        if hyperscan is None:
+            return 0
+        count = [0]
+
+        def on(_id: int, _f: int, _t: int, _flags: int, _ctx: object) -> None:
+            count[0] += 1
+
+        db.scan(joined, match_event_handler=on)
+        return count[0]
+
     def full() -> int:
         return sum(lex.match_batch(texts[i : i + args.batch]).height for i in range(0, n, args.batch))
 
@@ -85,10 +130,10 @@ def main() -> None:
         return 0
 
     # best of --repeat interleaved runs: the machine is shared, so take each one's quietest run
-    best = {"bare": 1e9, "joined": 1e9, "full": 1e9}
+    best = {"bare": 1e9, "joined": 1e9, "hyperscan": 1e9, "full": 1e9}
     out = {}
     for _ in range(args.repeat):
-        for name, fn in (("bare", bare_per_text), ("joined", bare_joined), ("full", full)):
+        for name, fn in (("bare", bare_per_text), ("joined", bare_joined), ("hyperscan", hs_joined), ("full", full)):
             t0 = time.perf_counter()
             out[name] = fn()
             best[name] = min(best[name], time.perf_counter() - t0)
@@ -101,9 +146,31 @@ def main() -> None:
     print(f"bare pyahocorasick iter, per text (normalised):  {n / t_bare:12,.0f} texts/s  ({t_bare:.2f} s, {found} raw matches)")
     print(f"bare pyahocorasick iter, one joined string:      {n / t_joined:12,.0f} texts/s  ({t_joined:.2f} s, {found_joined} raw matches)")
     print(f"exact normalisation of every text (offset maps): {n / t_norm:12,.0f} texts/s  ({t_norm:.2f} s)")
+    t_hs = best["hyperscan"]
+    print(f"hyperscan (peer), one joined string:             {n / t_hs:12,.0f} texts/s  ({t_hs:.2f} s, {out['hyperscan']} raw matches)")
     print(f"full path (screen + exact raw/normalised hits):  {n / t_full:12,.0f} texts/s  ({t_full:.2f} s, {hits} hits)")
     print(f"ratio full / bare per-text iter:  {t_full / t_bare:.2f}x  (goal <= 2x)")
     print(f"ratio full / bare joined iter:    {t_full / t_joined:.2f}x")
+    if hyperscan is not None:
+        print(f"ratio full / hyperscan joined:    {t_full / t_hs:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="50,000 texts instead of 1,000,000")
+    ap.add_argument("--n", type=int, default=None)
+    ap.add_argument("--batch", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3, help="interleaved runs; the best of each is reported")
+    ap.add_argument("--terms", type=int, default=5_000, help="size of the second, generated lexicon")
+    args = ap.parse_args()
+    n = args.n or (50_000 if args.quick else 1_000_000)
+    texts = make_texts(n)
+    lex = load_lexicon()
+    tables()
+    print(f"texts: {n:,}, mean length {sum(map(len, texts)) / n:.1f} chars")
+    measure(lex, texts, args)
+    with tempfile.TemporaryDirectory() as tmp:
+        measure(operator_lexicon(args.terms, Path(tmp)), texts, args)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import typer
 
-from firebreak.commands import act, demo, detect, guard, ingest, media, ncmec, scan, simulate
+from firebreak.commands import (
+    act,
+    demo,
+    detect,
+    guard,
+    ingest,
+    learn,
+    media,
+    ncmec,
+    scan,
+    simulate,
+    terms,
+)
 
 app = typer.Typer(
     name="firebreak",
@@ -18,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (simulate, ingest, detect, media, scan, guard, demo, act, ncmec):
+for _module in (simulate, ingest, detect, media, scan, guard, demo, terms, learn, act, ncmec):
     _module.register(app)
 
 

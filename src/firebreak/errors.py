@@ -8,6 +8,7 @@
     ├── BankError             a hash bank cannot be read at all
     ├── LexiconError          a lexicon file is malformed
     ├── StoreError            the operational store refused or is unreachable
+    ├── LearnError            a labels or scorer file is unusable, or training cannot start
     └── ActError              a case / decision / appeal / queue operation was refused
         ├── ReportError       a submitted report is malformed (names the field)
         └── LeaseLost         a work item's lease expired or moved to another worker
@@ -60,3 +61,7 @@ class ReportError(ActError):
 
 class LeaseLost(ActError):
     """A work item's lease expired or was taken over: the holder must stop working on it."""
+
+
+class LearnError(FirebreakError):
+    """A labels or scorer file is unusable, or the learned scorer cannot be trained."""

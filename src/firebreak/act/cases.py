@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, select, update
 from firebreak.act.policy import Policy, load_policy
 from firebreak.act.queue import enqueue_in, now, priority_boost
 from firebreak.errors import ActError
+from firebreak.exprs import fmt
 from firebreak.store import AuditEntry, Store
 from firebreak.store.schema import (
     CASE_KINDS,
@@ -126,12 +127,12 @@ def _units(scores: pl.DataFrame, networks: pl.DataFrame) -> tuple[pl.DataFrame, 
         .rename({"members": "account"})
         .drop_nulls("account")
         .unique("account", keep="first")
-        .with_columns(pl.format("network:{}", "network").alias("unit"))
+        .with_columns(fmt("network:{}", "network").alias("unit"))
     )
     alone = (
         per_account.filter(pl.col("role").is_in(FLAGGED_ROLES))
         .join(net_members.select("account"), on="account", how="anti")
-        .select("account", pl.lit(None, pl.String).alias("network"), pl.format("account:{}", "account").alias("unit"))
+        .select("account", pl.lit(None, pl.String).alias("network"), fmt("account:{}", "account").alias("unit"))
     )
     members = (
         pl.concat([net_members.select("unit", "network", "account"), alone.select("unit", "network", "account")])
@@ -139,7 +140,7 @@ def _units(scores: pl.DataFrame, networks: pl.DataFrame) -> tuple[pl.DataFrame, 
         .with_columns(pl.col("role").fill_null("member"), pl.col("risk").fill_null(0.0))
     )
     nets = networks.select(
-        pl.format("network:{}", "id").alias("unit"),
+        fmt("network:{}", "id").alias("unit"),
         pl.lit("network").alias("kind"),
         pl.col("id").alias("network"),
         pl.col("risk").cast(pl.Float64).fill_null(0.0),

@@ -18,7 +18,8 @@ batches (texts joined into one string, one scan each):
   normalised text; the offset map turns a hit back into the original span.
 
 A hit needs a word boundary at each end of the term that is a letter or digit
-(``cp`` never fires inside ``cpu``). A normalised hit that repeats a raw hit of the
+(``cp`` never fires inside ``cpu``); in the normalised text, a place where spaced-out
+letters were joined (``p e d o bait`` -> ``pedobait``) is also a boundary. A normalised hit that repeats a raw hit of the
 same family at the same original span is dropped; so a hit's ``form`` says
 whether the term was written plainly (``raw``) or only found after
 normalisation (``normalised``). Context rules (news, advocacy wording in the same
@@ -151,6 +152,8 @@ class Lexicon:
     terms: list[Term]
     contexts: list[ContextRule] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    #: normalised keys of terms a reviewer rejected (discovery never reports them again).
+    rejected: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         import ahocorasick
@@ -325,7 +328,7 @@ class Lexicon:
                 for (s, e, _, ids), r in zip(norm_hits, hrows.tolist(), strict=True):
                     for i in ids:
                         t = self.terms[i]
-                        if not self._bounded(ntext, s, e, t.boundary):
+                        if not self._bounded_norm(ntext, s, e, t.boundary, texts[r], nb.starts, nb.ends):
                             continue
                         rows.append((r, i, "normalised", int(nb.starts[s]), int(nb.ends[e - 1])))
         # raw pass
@@ -354,6 +357,25 @@ class Lexicon:
         if boundary == "start":
             return True
         return not (e < len(text) and _is_word(text[e - 1]) and _is_word(text[e]))
+
+    @classmethod
+    def _bounded_norm(cls, ntext: str, s: int, e: int, boundary: str, orig: str, starts: np.ndarray, ends: np.ndarray) -> bool:
+        """:meth:`_bounded` on normalised text, where a place at which spaced-out letters
+        were joined (whitespace between the two characters in ``orig``) also counts as a
+        word boundary: ``c h e e s e p i z z a see`` normalises to one word."""
+        if cls._bounded(ntext, s, e, boundary):
+            return True
+        if boundary == "none":
+            return True
+
+        def gap(i: int) -> bool:  # whitespace in the original between normalised chars i-1 and i
+            return any(c.isspace() for c in orig[int(ends[i - 1]) : int(starts[i])])
+
+        if s > 0 and _is_word(ntext[s]) and _is_word(ntext[s - 1]) and not gap(s):
+            return False
+        if boundary == "start":
+            return True
+        return not (e < len(ntext) and _is_word(ntext[e - 1]) and _is_word(ntext[e]) and not gap(e))
 
     def _finish(self, rows: list[tuple[Any, ...]], ctx_rows: dict[int, set[int]]) -> pl.DataFrame:
         return pl.DataFrame(self._finish_rows(rows, ctx_rows), schema=HIT_SCHEMA, orient="row")
@@ -416,7 +438,7 @@ class Lexicon:
             for v in variants:
                 k = nz.text.find(v)
                 while k >= 0:
-                    if self._bounded(nz.text, k, k + len(v), t.boundary):
+                    if self._bounded_norm(nz.text, k, k + len(v), t.boundary, text, nz.starts, nz.ends):
                         out.add((t.text, "normalised", *nz.span(k, k + len(v))))
                     k = nz.text.find(v, k + 1)
         return out
@@ -464,7 +486,32 @@ def _str(v: object, where: str) -> str:
     return v
 
 
-def _parse_file(path: Path) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+#: family of terms a reviewer promoted from discovery (``firebreak terms promote``).
+PROMOTED_FAMILY = "reviewer-promoted"
+PROMOTED_WEIGHT = 0.6
+_REVIEW_KEYS = {"term", "reviewer", "date", "note", "weight"}
+
+
+def _review_entries(path: Path, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    items = data.get(key, [])
+    if not isinstance(items, list):
+        raise LexiconError(f"lexicon file {path}: {key!r} must be an array of tables ([[{key}]])")
+    for k, it in enumerate(items):
+        where = f"lexicon file {path}: {key} #{k + 1}"
+        if not isinstance(it, dict):
+            raise LexiconError(f"{where}: must be a table")
+        unknown = set(it) - _REVIEW_KEYS
+        if unknown:
+            raise LexiconError(f"{where}: unknown key(s) {sorted(unknown)}")
+        term = _str(it.get("term"), f"{where}: 'term'")
+        if not normalize_text(term):
+            raise LexiconError(f"{where}: term {term!r} normalises to nothing")
+        if "weight" in it:
+            _num(it["weight"], f"{where}: 'weight'", 0.0, 1.0, True)
+    return items
+
+
+def _parse_file(path: Path) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
@@ -473,14 +520,14 @@ def _parse_file(path: Path) -> tuple[str, list[dict[str, Any]], list[dict[str, A
         raise LexiconError(f"lexicon file {path}: invalid TOML: {exc}") from None
     except OSError as exc:
         raise LexiconError(f"lexicon file {path}: cannot read ({exc.strerror})") from None
-    unknown = set(data) - {"version", "family", "context"}
+    unknown = set(data) - {"version", "family", "context", "promoted", "rejected"}
     if unknown:
         raise LexiconError(f"lexicon file {path}: unknown top-level key(s) {sorted(unknown)}")
     version = _str(data.get("version"), f"lexicon file {path}: 'version'")
     fams, ctxs = data.get("family", []), data.get("context", [])
     if not isinstance(fams, list) or not isinstance(ctxs, list):
         raise LexiconError(f"lexicon file {path}: 'family' and 'context' must be arrays of tables ([[family]])")
-    return version, fams, ctxs
+    return version, fams, ctxs, (_review_entries(path, data, "promoted"), _review_entries(path, data, "rejected"))
 
 
 def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None, *, packaged: bool = True) -> Lexicon:
@@ -507,8 +554,10 @@ def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     versions: dict[str, str] = {}
     raw_fams: list[tuple[Path, int, dict[str, Any]]] = []
     contexts: dict[str, ContextRule] = {}
+    reviews: list[tuple[Path, tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = []
     for path in files:
-        version, fams, ctxs = _parse_file(path)
+        version, fams, ctxs, review = _parse_file(path)
+        reviews.append((path, review))
         versions[path.name] = version
         for k, c in enumerate(ctxs):
             where = f"lexicon file {path}: context #{k + 1}"
@@ -585,4 +634,14 @@ def load_lexicon(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
             if not normalize_text(text):
                 raise LexiconError(f"{where}: term {text!r} normalises to nothing (only punctuation or invisible characters)")
             terms.append(Term(text, name, category, tw, ta, ts, tuple(ctx), boundary, path.name))
-    return Lexicon(terms, list(contexts.values()), versions)
+    rejected: set[str] = set()
+    promoted: dict[str, Term] = {}
+    for path, (prom, rej) in reviews:
+        for it in prom:
+            src = "reviewer promotion" + "".join(f", {k} {it[k]}" for k in ("reviewer", "date", "note") if it.get(k))
+            w = float(it.get("weight", PROMOTED_WEIGHT))
+            promoted[normalize_text(it["term"])] = Term(it["term"], PROMOTED_FAMILY, "coded_term", w, False, src, tuple(contexts), "word", path.name)
+        rejected.update(normalize_text(it["term"]) for it in rej)
+    # a term both promoted and rejected (in any files) stays out of the lexicon
+    terms.extend(t for k, t in promoted.items() if k not in rejected)
+    return Lexicon(terms, list(contexts.values()), versions, frozenset(rejected))

@@ -24,7 +24,18 @@ term's normalised key. The pipeline, in order:
 3. **Runs** of one repeated ASCII letter, digit or space collapse to one
    (``peeedooo`` -> ``pedo``); spaces are stripped at both ends.
 4. **Spaced letters** join: a run of two or more single-character tokens loses its
-   spaces (``p e d o`` -> ``pedo``); step 3 then runs again.
+   spaces (``p e d o`` -> ``pedo``), and a run of three or more also joins the word
+   right after it (``p e d o bait`` -> ``pedobait``) unless that word starts with the
+   run's last letter; step 3 then runs again. (The lexicon counts such a join as a
+   word boundary, so a spelled-out term followed by a word is still found.)
+
+**Numerals.** Digits written as keycap emoji (``1️⃣5️⃣``), the keycap ten ``🔟``,
+circled, negative-circled, parenthesised, fullwidth, superscript and mathematical
+digits fold to ASCII digits in step 1 (then to leet letters like any digit, in the
+matching key). :func:`fold_numerals` / :func:`fold_numerals_batch` do only that fold,
+leaving every other character as it is, with the same offset map, so that age
+patterns written for ASCII digits read ``on chapter 1️⃣4️⃣`` as ``on chapter 14``;
+:func:`fold_numerals_expr` is the same fold as a Polars expression.
 
 The normalised text is a matching key, not for display. Every normalised
 character keeps the span ``[start, end)`` of the original characters it came
@@ -141,6 +152,30 @@ def _emoji_names() -> dict[str, str]:
     return out
 
 
+#: the keycap combining mark, and the variation selector that precedes it in emoji keycaps.
+_KEYCAP = "\u20e3"
+_VS16 = "\ufe0f"
+#: emoji numerals that Unicode gives no numeric value.
+_EMOJI_NUMERALS = {"\U0001f51f": "10", "\U0001f4af": "100"}
+
+
+@lru_cache(maxsize=1)
+def numeral_map() -> dict[str, str]:
+    """Non-ASCII character -> ASCII digits, for every character Unicode gives a whole
+    numeric value from 0 to 50 (circled ``⑮``, negative circled ``⓮``, dingbat ``➓``,
+    fullwidth, superscript, mathematical and other scripts' digits), plus the emoji
+    numerals ``🔟`` and ``💯``. Fractions and letters (Roman numerals) are left out."""
+    out: dict[str, str] = dict(_EMOJI_NUMERALS)
+    for cp in range(0x80, 0x30000):
+        c = chr(cp)
+        if 0xD800 <= cp <= 0xDFFF or unicodedata.category(c) not in ("Nd", "No"):
+            continue
+        v = unicodedata.numeric(c, None)
+        if v is not None and float(v).is_integer() and 0 <= v <= 50:
+            out[c] = str(int(v))
+    return out
+
+
 def _ascii_char(c: str) -> str:
     if c.isspace():
         return " "
@@ -159,8 +194,11 @@ def tables() -> _Tables:
     """Build the per-character tables once (about half a second, then cached)."""
     fold = _confusable_fold()
     emojis = _emoji_names()
+    numerals = numeral_map()
 
     def f(c: str) -> str:
+        if c in numerals and c not in fold:  # a digit that looks like a letter ("۱" ~ "l") stays a letter
+            return "".join(_ascii_char(d) for d in numerals[c])
         if c in fold and unicodedata.category(c)[0] == "L":  # "ℹ" is a letter first, an emoji second
             return _ascii_char(fold[c])
         if c in emojis:
@@ -280,9 +318,7 @@ def _compact(keep: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(a[keep] for a in arrays)
 
 
-def _collapse(
-    cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, coll: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _collapse(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray, coll: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Collapse runs of one collapsible character within a row; the kept one spans the run."""
     n = len(cps)
     if n < 2:
@@ -300,9 +336,7 @@ def _collapse(
     return cps[idx], row[idx], st[idx], en[last]
 
 
-def _strip(
-    cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _strip(cps: np.ndarray, row: np.ndarray, st: np.ndarray, en: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Drop spaces at the start and end of each row (runs are already single)."""
     n = len(cps)
     if n == 0:
@@ -317,8 +351,34 @@ def _strip(
     bad = sp & (edge | edge_end)
     if not bad.any():
         return cps, row, st, en
-    cps, row, st, en = _compact(~bad, cps, row, st, en)
-    return cps, row, st, en
+    keep = ~bad
+    return cps[keep], row[keep], st[keep], en[keep]
+
+
+#: a run of at least this many spaced single characters also joins the word after it.
+MIN_SPACED_RUN = 3
+
+
+def _run_then_word(cps: np.ndarray, row: np.ndarray, single: np.ndarray, alnum: np.ndarray) -> np.ndarray:
+    """Positions of the spaces after runs of >= :data:`MIN_SPACED_RUN` spaced single
+    characters that are followed by a longer word in the same row (``p e d o bait``)."""
+    pos = np.flatnonzero(single)
+    n = len(cps)
+    if len(pos) < MIN_SPACED_RUN:
+        return np.zeros(0, dtype=np.int64)
+    linked = np.zeros(len(pos), dtype=bool)  # pos[k] continues the run of pos[k-1]
+    linked[1:] = (np.diff(pos) == 2) & (cps[pos[:-1] + 1] == _SPACE) & (row[pos[1:]] == row[pos[:-1]])
+    run = np.cumsum(~linked) - 1
+    size = np.bincount(run)
+    last = np.flatnonzero(np.append(~linked[1:], True))  # index in pos of each run's last character
+    p = pos[last]
+    ok = (size[run[last]] >= MIN_SPACED_RUN) & (p + 2 < n)
+    p = p[ok]
+    nxt = np.minimum(p + 2, n - 1)
+    ok = (cps[p + 1] == _SPACE) & (row[nxt] == row[p]) & alnum[cps[nxt]] & ~single[nxt]
+    ok &= cps[nxt] != cps[p]  # never a run of one letter across the join (it would collapse)
+    out: np.ndarray = (p[ok] + 1).astype(np.int64)
+    return out
 
 
 def normalize_batch(texts: list[str]) -> NormalizedBatch:
@@ -386,6 +446,7 @@ def normalize_batch(texts: list[str]) -> NormalizedBatch:
         single = t.alnum[cps] & left_sp & right_sp
         sp = np.flatnonzero(cps[1:-1] == _SPACE) + 1
         join = sp[single[sp - 1] & single[sp + 1]]
+        join = np.union1d(join, _run_then_word(cps, row_o, single, t.alnum))
         if len(join):
             keep = np.ones(n, dtype=bool)
             keep[join] = False
@@ -542,3 +603,116 @@ def screen_batch(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
     spaced_rows = np.unique(np.searchsorted(seps, spaced_pos) - 1) if len(spaced_pos) else np.zeros(0, dtype=np.int64)
     screen = codes.tobytes().decode("ascii" if codes.dtype == np.uint8 else "utf-32-le")
     return screen, seps, spaced_rows
+
+
+# ---------------------------------------------------------------------- numerals only
+def _numeral_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(length, first, extra_start, extra) of the numerals-only fold (identity elsewhere)."""
+    return _numeral_tables_cached()
+
+
+@lru_cache(maxsize=1)
+def _numeral_tables_cached() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    length = np.ones(_MAXCP, dtype=np.int8)
+    first = np.arange(_MAXCP, dtype=np.uint32)
+    extra_start = np.zeros(_MAXCP, dtype=np.int32)
+    extra: list[int] = []
+    for c, v in numeral_map().items():
+        cp = ord(c)
+        length[cp] = len(v)
+        first[cp] = ord(v[0])
+        if len(v) > 1:
+            extra_start[cp] = len(extra)
+            extra.extend(ord(ch) for ch in v[1:])
+    return length, first, extra_start, np.asarray(extra, dtype=np.uint32)
+
+
+@lru_cache(maxsize=1)
+def _numeral_base() -> np.ndarray:
+    """Per code point: whether a keycap mark after it folds away (ASCII digits and numerals)."""
+    base = np.zeros(_MAXCP, dtype=bool)
+    base[ord("0") : ord("9") + 1] = True
+    for c in numeral_map():
+        base[ord(c)] = True
+    return base
+
+
+def fold_numerals_batch(texts: list[str]) -> NormalizedBatch:
+    """Fold only numerals in ``texts`` (see the module docstring), keeping every other
+    character: keycap sequences (digit, optional U+FE0F, U+20E3) become their digit, and
+    every character of :func:`numeral_map` its ASCII digits. Precisely: after a digit
+    or numeral, a run of U+FE0F/U+20E3 marks is dropped up to its last U+20E3. Returns the folded rows
+    joined by ``"\\n"`` with each character's original ``[start, end)`` span (a keycap
+    digit spans its whole sequence)."""
+    texts = [x if x is not None else "" for x in texts]
+    nrows = len(texts)
+    lens = np.fromiter((len(x) for x in texts), dtype=np.int64, count=nrows)
+    a = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    row = np.repeat(np.arange(nrows, dtype=np.int64), lens)
+    rowstart_in = np.zeros(nrows + 1, dtype=np.int64)
+    np.cumsum(lens, out=rowstart_in[1:])
+    n = len(a)
+    idx = np.arange(n, dtype=np.int64)
+    pos = idx - rowstart_in[row]
+    end = pos + 1
+    keep = np.ones(n, dtype=bool)
+    # keycap marks (and a variation selector right before one) join the character before them
+    mark = (a == ord(_KEYCAP)) | (a == ord(_VS16))
+    if (a == ord(_KEYCAP)).any():
+        base = _numeral_base()
+        anchor = np.maximum.accumulate(np.where(~mark, idx, -1))
+        nxt_plain = np.minimum.accumulate(np.where(~mark, idx, n)[::-1])[::-1]
+        last_kc = np.maximum.accumulate(np.where(a == ord(_KEYCAP), idx, -1))
+        run_kc = last_kc[np.maximum(nxt_plain - 1, 0)]  # the last keycap mark of each mark run
+        anc = np.maximum(anchor, 0)
+        kc_row = row[np.maximum(run_kc, 0)]
+        drop = mark & (anchor >= 0) & (row[anc] == row) & base[a[anc]] & (run_kc >= idx) & (kc_row == row)
+        keep[drop] = False
+        owner = np.where(keep, idx, -1)
+        owner = np.maximum.accumulate(owner)
+        gone = np.flatnonzero(~keep)
+        np.maximum.at(end, owner[gone], pos[gone] + 1)
+    a, row, pos, end = a[keep], row[keep], pos[keep], end[keep]
+    length, first, extra_start, extra = _numeral_tables()
+    L = length[a]
+    out = np.repeat(first[a], L)
+    src = np.repeat(np.arange(len(a), dtype=np.int64), L)
+    multi = np.flatnonzero(L > 1)
+    if len(multi):
+        counts = L[multi].astype(np.int64) - 1
+        ends = np.cumsum(L, dtype=np.int64)
+        starts = ends[multi] - L[multi]
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        out[np.repeat(starts + 1, counts) + within] = extra[np.repeat(extra_start[a[multi]].astype(np.int64), counts) + within]
+    row_o, st, en = row[src], pos[src], end[src]
+    counts_r = np.bincount(row_o, minlength=nrows) if len(row_o) else np.zeros(nrows, dtype=np.int64)
+    row_start = np.zeros(nrows + 1, dtype=np.int64)
+    np.cumsum(counts_r + 1, out=row_start[1:])
+    total = max(int(row_start[-1]) - 1, 0) if nrows else 0
+    final = np.full(total, 10, dtype=np.uint32)
+    fst = np.zeros(total, dtype=np.int64)
+    fen = np.zeros(total, dtype=np.int64)
+    if len(out):
+        dest = row_start[row_o] + np.arange(len(out), dtype=np.int64) - (np.cumsum(counts_r) - counts_r)[row_o]
+        final[dest], fst[dest], fen[dest] = out, st, en
+    text = final.tobytes().decode("utf-32-le", "surrogatepass") if total > 0 else ""
+    return NormalizedBatch(text, row_start, fst, fen)
+
+
+def fold_numerals(text: str) -> Normalized:
+    """:func:`fold_numerals_batch` for one text (``"on chapter 1️⃣4️⃣"`` -> ``"on chapter 14"``)."""
+    return fold_numerals_batch([text]).row(0)
+
+
+def fold_numerals_expr(expr: object) -> object:
+    """The numerals fold as a Polars expression on a string column (Aho-Corasick
+    ``str.replace_many``): ``df.with_columns(text=fold_numerals_expr(pl.col("text")))``
+    gives what :func:`fold_numerals` gives, row by row, without offsets."""
+    import polars as pl
+
+    if not isinstance(expr, pl.Expr):
+        raise TypeError("fold_numerals_expr takes a polars expression")
+    chars = "0-9" + "".join(f"\\x{{{ord(c):X}}}" for c in numeral_map())
+    keycaps = rf"([{chars}])[\x{{FE0F}}\x{{20E3}}]*\x{{20E3}}"
+    table = numeral_map()
+    return expr.str.replace_all(keycaps, "${1}").str.replace_many(list(table), list(table.values()))
