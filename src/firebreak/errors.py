@@ -7,6 +7,7 @@
     ├── SeedsError            a seeds or account-list file is unreadable or empty
     ├── BankError             a hash bank cannot be read at all
     ├── LexiconError          a lexicon file is malformed
+    ├── TrustedFlaggersError  a trusted-flagger registry file is unreadable or malformed
     └── StoreError            the operational store refused or is unreachable
 
 Bad *rows* are never exceptions: they are quarantined with a reason.
@@ -41,6 +42,10 @@ class BankError(FirebreakError):
 
 class LexiconError(FirebreakError):
     """A lexicon term file is malformed."""
+
+
+class TrustedFlaggersError(FirebreakError):
+    """A trusted-flagger registry file (``account, organisation, since``) is unreadable or malformed."""
 
 
 class StoreError(FirebreakError):

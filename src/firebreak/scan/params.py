@@ -41,6 +41,18 @@ class ScanParams:
     risk_steepness
         Slope of the logistic from units to risk (2.0: one unit from the flag line is
         risk 0.12 or 0.88).
+    trusted_report_weight
+        A trusted flagger's child-safety report counts this many ordinary reports (4.0: one
+        such report reaches the most reports alone can give), never discounted for how many
+        the flagger files: their reports are prioritised, as the DSA's Article 22 asks.
+    discovery_rounds
+        Rounds of term discovery: terms found in one round flag accounts that seed the next (2).
+    discovered_weight_max
+        Weight of a discovered (unreviewed) term at full support and lift (0.5: well under a
+        reviewed coded term's 0.9; own uses are capped by ``roles.discovered_content_cap``).
+    discovered_support_full, discovered_lift_full
+        Flagged accounts using a discovered term (10) and lift (20) at which it earns full weight;
+        weight grows linearly with support and with log lift below them.
     """
 
     roles: RoleParams = field(default_factory=RoleParams)
@@ -53,3 +65,8 @@ class ScanParams:
     unflagged_risk_cap: float = 0.49
     keep_risk: float = 0.2
     risk_steepness: float = 2.0
+    trusted_report_weight: float = 4.0
+    discovery_rounds: int = 2
+    discovered_weight_max: float = 0.5
+    discovered_support_full: float = 10.0
+    discovered_lift_full: float = 20.0
