@@ -51,7 +51,7 @@ class ScanParams:
         Weight of a discovered (unreviewed) term at full support and lift (0.5: well under a
         reviewed coded term's 0.9; own uses are capped by ``roles.discovered_content_cap``).
     discovered_support_full, discovered_lift_full
-        Flagged accounts using a discovered term (10) and lift (20) at which it earns full weight;
+        Flagged accounts using a discovered term (10) and lift (5) at which it earns full weight;
         weight grows linearly with support and with log lift below them.
     """
 
@@ -69,4 +69,4 @@ class ScanParams:
     discovery_rounds: int = 2
     discovered_weight_max: float = 0.5
     discovered_support_full: float = 10.0
-    discovered_lift_full: float = 20.0
+    discovered_lift_full: float = 5.0
