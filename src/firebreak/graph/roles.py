@@ -347,7 +347,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
             "follows_sellers": follow_units,
             "sellers_followed": k,
             "sellers_reported": reported + int_reported,
-            "reported_units": reported * gate + np.minimum(int_reported * p.interaction_unit, p.interaction_cap) * looking,
+            "reported_units": reported * _enrichment_gate(k_all, out_deg, null_rate, p.enrichment_zero, p.enrichment_full) + np.minimum(int_reported * p.interaction_unit, p.interaction_cap) * looking,
             "discounted_units": np.where(research, 0.0, follow_raw - follow_raw * follow_factor),
             "research": research.astype(np.float64),
             "research_units": np.where(research, follow_raw * follow_factor + interaction_raw + search, 0.0),
