@@ -92,17 +92,17 @@ def test_discovered_terms_weigh_by_support_and_lift_and_reach_their_users() -> N
 
     found = pl.DataFrame(
         {
-            "term": ["#Zorblax", "quibbit", "weak", "known"],
-            "known": [False, False, False, True],
-            "accounts": [40, 2, 40, 40],
-            "lift": [30.0, 30.0, 1.0, 30.0],
-            "evidence": ["", "", "", ""],
+            "term": ["#Zorblax", "quibbit", "weak", "known", "rare", "surfing"],
+            "known": [False, False, False, True, False, False],
+            "accounts": [40, 7, 40, 40, 3, 3],
+            "lift": [30.0, 30.0, 1.0, 30.0, 30.0, 2.1],
+            "evidence": [""] * 6,
         }
     )
     p = ScanParams()
     w = discovered_weights(found, p)
-    assert w["term"].to_list() == ["zorblax", "quibbit"], "known terms and lift 1 carry no weight"
-    assert w["weight"].to_list() == [p.discovered_weight_max, pytest.approx(p.discovered_weight_max * 2 / p.discovered_support_full)]
+    assert w["term"].to_list() == ["zorblax", "quibbit"], "known terms, lift at chance and three users carry no weight"
+    assert w["weight"].to_list() == [p.discovered_weight_max, pytest.approx(p.discovered_weight_max * 4 / 7, abs=1e-3)]
     sim = generate(preset("default", seed=3, accounts=2_000))
     snap = sim.snapshot
     term = sim.truth["novel_terms"][0]

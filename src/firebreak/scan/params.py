@@ -50,9 +50,14 @@ class ScanParams:
     discovered_weight_max
         Weight of a discovered (unreviewed) term at full support and lift (0.5: well under a
         reviewed coded term's 0.9; own uses are capped by ``roles.discovered_content_cap``).
-    discovered_support_full, discovered_lift_full
-        Flagged accounts using a discovered term (10) and lift (5) at which it earns full weight;
-        weight grows linearly with support and with log lift below them.
+    discovered_support_zero, discovered_support_full
+        A discovered term used by at most ``discovered_support_zero`` flagged accounts (3) earns
+        nothing; its weight grows linearly to full at ``discovered_support_full`` (10).
+    discovered_lift_zero, discovered_lift_full
+        Likewise for lift, in log scale: nothing at 2 (twice the platform rate: a community's
+        own tag), full at 5.
+    discovered_min_weight
+        Weights below this (0.1) are dropped: a barely supported term is no evidence.
     """
 
     roles: RoleParams = field(default_factory=RoleParams)
@@ -68,5 +73,8 @@ class ScanParams:
     trusted_report_weight: float = 4.0
     discovery_rounds: int = 2
     discovered_weight_max: float = 0.5
+    discovered_support_zero: float = 3.0
     discovered_support_full: float = 10.0
+    discovered_lift_zero: float = 2.0
     discovered_lift_full: float = 5.0
+    discovered_min_weight: float = 0.1

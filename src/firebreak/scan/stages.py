@@ -179,11 +179,14 @@ def evasion_stage(
 def discovered_weights(found: pl.DataFrame, params: ScanParams) -> pl.DataFrame:
     """``term, accounts, lift, weight`` for the novel terms of a discovery frame (``term, known, accounts, lift``).
 
-    Weight grows linearly with support up to ``discovered_support_full`` accounts and with log
-    lift up to ``discovered_lift_full``, to at most ``discovered_weight_max``.
+    Weight grows linearly with support from ``discovered_support_zero`` to ``discovered_support_full``
+    accounts and with log lift from ``discovered_lift_zero`` to ``discovered_lift_full``, to at most
+    ``discovered_weight_max``; weights under ``discovered_min_weight`` are dropped.
     """
-    support = (pl.col("accounts").cast(pl.Float64) / params.discovered_support_full).clip(0.0, 1.0)
-    lift = (pl.col("lift").cast(pl.Float64).clip(lower_bound=1.0).log() / np.log(max(params.discovered_lift_full, 1.0001))).clip(0.0, 1.0)
+    s0, s1 = params.discovered_support_zero, max(params.discovered_support_full, params.discovered_support_zero + 1e-9)
+    l0, l1 = max(params.discovered_lift_zero, 1.0), max(params.discovered_lift_full, params.discovered_lift_zero * 1.0001, 1.0001)
+    support = ((pl.col("accounts").cast(pl.Float64) - s0) / (s1 - s0)).clip(0.0, 1.0)
+    lift = ((pl.col("lift").cast(pl.Float64).clip(lower_bound=1e-9) / l0).log() / np.log(l1 / l0)).clip(0.0, 1.0)
     return (
         found.filter(~pl.col("known"))
         .select(
@@ -192,7 +195,7 @@ def discovered_weights(found: pl.DataFrame, params: ScanParams) -> pl.DataFrame:
             pl.col("lift").cast(pl.Float64),
             (params.discovered_weight_max * support * lift).round(3).alias("weight"),
         )
-        .filter(pl.col("weight") > 0)
+        .filter(pl.col("weight") >= params.discovered_min_weight)
         .unique("term", keep="first", maintain_order=True)
     )
 
