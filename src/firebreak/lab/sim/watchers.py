@@ -16,6 +16,7 @@ import polars as pl
 
 from firebreak.lab.sim import vocabulary as V
 from firebreak.lab.sim.activity import _add_reports, profiles_like_benign
+from firebreak.lab.sim.config import CONFOUNDERS, WATCHER_KINDS
 from firebreak.lab.sim.confounders import QUOTED, _styled
 from firebreak.lab.sim.population import ADULT
 from firebreak.lab.sim.world import ROLE_SELLER, World
@@ -126,10 +127,7 @@ def trusted_frame(w: World, ids: pl.Series, start: int) -> pl.DataFrame:
 
 def drop_watcher_messages(w: World) -> None:
     """Remove messages from watchers to sellers that ordinary activity gave them: watchers report, they do not engage."""
-    from firebreak.lab.sim.config import WATCHER_KINDS
-    from firebreak.lab.sim.config import CONFOUNDERS as KINDS
-
-    watcher = np.isin(w.confounder, [KINDS.index(k) for k in WATCHER_KINDS])
+    watcher = np.isin(w.confounder, [CONFOUNDERS.index(k) for k in WATCHER_KINDS])
     seller = pl.Series(np.flatnonzero(w.role == ROLE_SELLER).astype(np.int64))
     watchers = pl.Series(np.flatnonzero(watcher).astype(np.int64))
     w.events = [
