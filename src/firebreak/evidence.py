@@ -160,8 +160,8 @@ def signal_info(signal: Signal) -> SignalInfo:
             return SignalInfo(Unit.SEARCH, True, "age_claim")
         case Signal.LEXICON_DISCOVERED_TERM:
             return SignalInfo(Unit.DERIVED, category="discovered_term")
-        case Signal.SEARCH_DISCOVERED_TERM:
-            return SignalInfo(Unit.DERIVED, True, "discovered_term")
+        case Signal.SEARCH_DISCOVERED_TERM:  # unreviewed: never buyer behaviour on its own for the guard
+            return SignalInfo(Unit.DERIVED, category="discovered_term")
         case Signal.PROFILE_OFFPLATFORM:
             return SignalInfo(Unit.CONTENT, category="offplatform_invite")
         case Signal.PROFILE_MENU_PRICE:

@@ -41,6 +41,8 @@ def test_trusted_flaggers_are_never_buyers_nor_network_members(hard_run) -> None
     named = ev.filter(pl.col("signal") == Signal.TRUSTED_FLAGGER.value)
     assert set(named["account"]) == set(trusted) & set(result.scores["account"])
     assert named["detail"].str.contains("Example").all()
+    on_trusted = ev.filter(pl.col("account").is_in(trusted.implode()))["signal"].cast(pl.String)
+    assert Signal.GRAPH_FOLLOWS_SELLERS.value not in set(on_trusted), "the guard must not treat their watching as seeking"
 
 
 def test_trusted_flaggers_reports_are_prioritised_in_evidence(hard_run) -> None:

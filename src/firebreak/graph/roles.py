@@ -338,9 +338,11 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         n_groups = groups_followed(follows, seller_groups(follows, sellers)) if (k_all >= p.research_min_sellers).any() else np.zeros(n)
         cue = (reported > 0) | (int_reported > 0) | has_history | reporting | (not p.research_needs_cue)
         research = (k_all >= p.research_min_sellers) & (n_groups >= p.research_min_groups) & (msg_sellers == 0) & cue
-        follow_units = np.where(research, 0.0, follow_raw * follow_factor)
-        interaction_units = np.where(research, 0.0, interaction_raw)
-        searching = np.where(research, 0.0, search)
+        research = research & ~trusted
+        cleared = research | trusted  # a trusted flagger's watching is its work: nothing counts toward buying
+        follow_units = np.where(cleared, 0.0, follow_raw * follow_factor)
+        interaction_units = np.where(cleared, 0.0, interaction_raw)
+        searching = np.where(cleared, 0.0, search)
         return {
             "units": follow_units + message_units + interaction_units + searching,
             "relationship": follow_units + message_units,
@@ -348,7 +350,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
             "sellers_followed": k,
             "sellers_reported": reported + int_reported,
             "reported_units": reported * _enrichment_gate(k_all, out_deg, null_rate, p.enrichment_zero, p.enrichment_full) + np.minimum(int_reported * p.interaction_unit, p.interaction_cap) * looking,
-            "discounted_units": np.where(research, 0.0, follow_raw - follow_raw * follow_factor),
+            "discounted_units": np.where(cleared, 0.0, follow_raw - follow_raw * follow_factor),
             "research": research.astype(np.float64),
             "research_units": np.where(research, follow_raw * follow_factor + interaction_raw + search, 0.0),
             "seller_groups": n_groups,
