@@ -120,3 +120,14 @@ def test_seller_groups_are_the_networks(toy) -> None:
     assert len(np.unique(group[:30])) == GROUPS and (group[30:] == -1).all()
     k = groups_followed(g.follows, group)
     assert k.max() <= GROUPS
+
+
+def test_reporting_most_of_the_sellers_it_follows_is_a_reporters_habit(toy) -> None:
+    g, sig, w = _platform(toy, [0, 1, 2])
+    sig.filed = _filed(g.n, w, [0, 1])
+    r = score_roles(g, sig)
+    assert not r.buyer[w] and r.components["research"][w] == 1.0
+    g, sig, w = _platform(toy, [0, 1, 2, 3])
+    sig.filed = _filed(g.n, w, [0])
+    r = score_roles(g, sig)
+    assert r.buyer[w] and r.components["research"][w] == 0.0, "one seller reported of four followed: still a buyer"

@@ -41,7 +41,8 @@ collects **units** of evidence; two units make a role, so no single weak cue
   a **report history** (several accounts reported for child safety) and **news or
   advocacy wording** of its own each scale its remaining follow units down; a
   **research pattern** (following many sellers in several seller groups, messaging
-  none, with a report, a report history or news/advocacy wording beside it) cancels
+  none, with a report, a report history or news/advocacy wording beside it; or reporting
+  at least half of the 2+ sellers it follows, messaging none) cancels
   its follow, view and search units; **trusted flaggers** (an operator's registry
   of vetted organisations) are never given a role.
 * **Discovered terms** (found by term discovery, not reviewed): an account's own
@@ -117,6 +118,7 @@ class RoleParams:
     research_min_sellers: float = 5.0  # research pattern: follows at least this many sellers ...
     research_min_groups: int = 2  # ... in at least this many seller groups (connected parts of the sellers' follow graph) ...
     research_needs_cue: bool = True  # ... messages none, and has a report, report history or news/advocacy wording
+    research_report_share: float = 0.5  # ... or: follows 2+ sellers, reported at least this share of them, messages none
     discovered_content_cap: float = 1.0  # most own-content units from discovered (unreviewed) terms
     discovered_search_cap: float = 1.0  # most search units from discovered terms searched
 
@@ -337,7 +339,10 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         # research pattern: many sellers in several groups, none messaged, beside a watcher's cue
         n_groups = groups_followed(follows, seller_groups(follows, sellers)) if (k_all >= p.research_min_sellers).any() else np.zeros(n)
         cue = (reported > 0) | (int_reported > 0) | has_history | reporting | (not p.research_needs_cue)
-        research = (k_all >= p.research_min_sellers) & (n_groups >= p.research_min_groups) & (msg_sellers == 0) & cue
+        many = (k_all >= p.research_min_sellers) & (n_groups >= p.research_min_groups) & cue
+        # reporting most of the sellers it follows is a reporter's habit: a buyer would lose its sellers
+        reports_most = (k_all >= 2) & (reported >= p.research_report_share * k_all)
+        research = (many | reports_most) & (msg_sellers == 0)
         research = research & ~trusted
         cleared = research | trusted  # a trusted flagger's watching is its work: nothing counts toward buying
         follow_units = np.where(cleared, 0.0, follow_raw * follow_factor)
@@ -349,6 +354,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
             "follows_sellers": follow_units,
             "sellers_followed": k,
             "sellers_reported": reported + int_reported,
+            "sellers_followed_reported": reported,
             "reported_units": reported * _enrichment_gate(k_all, out_deg, null_rate, p.enrichment_zero, p.enrichment_full) + np.minimum(int_reported * p.interaction_unit, p.interaction_cap) * looking,
             "discounted_units": np.where(cleared, 0.0, follow_raw - follow_raw * follow_factor),
             "research": research.astype(np.float64),

@@ -148,12 +148,13 @@ def graph_evidence(
         c.get("research", np.zeros(n)) > 0,
         Signal.GRAPH_RESEARCH_PATTERN,
         pl.format(
-            "research pattern: follows {} flagged sellers in {} seller groups, messages none, and reports, has a "
-            "report history or writes in news/advocacy wording: following, viewing and searching not counted",
-            pl.col("k").cast(pl.Int64), pl.col("g").cast(pl.Int64),
+            "research pattern: follows {} flagged sellers in {} seller groups and reported {} of them, messages none "
+            "(many sellers beside a report, report history or news/advocacy wording, or most of them reported): "
+            "following, viewing and searching not counted",
+            pl.col("k").cast(pl.Int64), pl.col("g").cast(pl.Int64), pl.col("r").cast(pl.Int64),
         ),
         -c.get("research_units", np.zeros(n)),
-        {"k": c["sellers_followed"] + reported, "g": c.get("seller_groups", np.zeros(n))},
+        {"k": c["sellers_followed"] + c.get("sellers_followed_reported", np.zeros(n)), "g": c.get("seller_groups", np.zeros(n)), "r": reported},
     )
     add(
         (c["peers"] > 0) & ((c["peers"] >= 0.25) | flagged),
