@@ -131,3 +131,16 @@ def test_reporting_most_of_the_sellers_it_follows_is_a_reporters_habit(toy) -> N
     sig.filed = _filed(g.n, w, [0])
     r = score_roles(g, sig)
     assert r.buyer[w] and r.components["research"][w] == 0.0, "one seller reported of four followed: still a buyer"
+
+
+def test_groups_followed_for_some_rows_matches_all_rows(toy) -> None:
+    g, _, w = _platform(toy, _spread(3))
+    sellers = np.zeros(g.n, dtype=bool)
+    sellers[:30] = True
+    group = seller_groups(g.follows, sellers)
+    every = groups_followed(g.follows, group)
+    rows = np.zeros(g.n, dtype=bool)
+    rows[[w, 31, 40]] = True
+    some = groups_followed(g.follows, group, rows)
+    assert np.array_equal(some[rows], every[rows]) and (some[~rows] == 0).all()
+    assert every[w] == GROUPS

@@ -171,16 +171,23 @@ def seller_groups(follows: sp.csr_matrix, sellers: np.ndarray) -> np.ndarray:
     return group
 
 
-def groups_followed(follows: sp.csr_matrix, group: np.ndarray) -> np.ndarray:
-    """Per account, how many distinct seller groups (:func:`seller_groups`) it follows a member of."""
+def groups_followed(follows: sp.csr_matrix, group: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per account, how many distinct seller groups (:func:`seller_groups`) it follows a member of.
+
+    ``rows`` (bool per account) limits the count to those accounts (others get 0): the
+    product then touches only their follows.
+    """
     n = group.shape[0]
+    out = np.zeros(n)
     k = int(group.max(initial=-1)) + 1
-    if k == 0:
-        return np.zeros(n)
+    idx = np.arange(n) if rows is None else np.flatnonzero(rows)
+    if k == 0 or idx.size == 0:
+        return out
     has = group >= 0
     onehot = sp.csr_matrix((np.ones(int(has.sum())), (np.flatnonzero(has), group[has])), shape=(n, k))
-    hit = (follows @ onehot).tocsr()
-    return np.asarray(np.diff(hit.indptr).astype(np.float64))
+    hit = (follows[idx] @ onehot).tocsr()
+    out[idx] = np.diff(hit.indptr)
+    return out
 
 
 @dataclass(slots=True)
@@ -337,7 +344,8 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         int_credit = _enrichment_gate(int_sellers, inter_deg, int_rate, p.enrichment_zero, p.enrichment_full)
         interaction_raw = np.minimum(int_sellers * int_credit * p.interaction_unit, p.interaction_cap) * looking
         # research pattern: many sellers in several groups, none messaged, beside a watcher's cue
-        n_groups = groups_followed(follows, seller_groups(follows, sellers)) if (k_all >= p.research_min_sellers).any() else np.zeros(n)
+        wide = k_all >= p.research_min_sellers
+        n_groups = groups_followed(follows, seller_groups(follows, sellers), wide) if wide.any() else np.zeros(n)
         cue = (reported > 0) | (int_reported > 0) | has_history | reporting | (not p.research_needs_cue)
         many = (k_all >= p.research_min_sellers) & (n_groups >= p.research_min_groups) & cue
         # reporting most of the sellers it follows is a reporter's habit: a buyer would lose its sellers
