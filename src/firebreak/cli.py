@@ -12,6 +12,7 @@ from firebreak.commands import (
     act,
     demo,
     detect,
+    flaggers,
     guard,
     ingest,
     learn,
@@ -30,7 +31,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (simulate, ingest, detect, media, scan, guard, demo, terms, learn, act, ncmec):
+for _module in (simulate, ingest, detect, media, scan, flaggers, guard, demo, terms, learn, act, ncmec):
     _module.register(app)
 
 

@@ -7,6 +7,7 @@
     ├── SeedsError            a seeds or account-list file is unreadable or empty
     ├── BankError             a hash bank cannot be read at all
     ├── LexiconError          a lexicon file is malformed
+    ├── TrustedFlaggersError  a trusted-flagger registry file is unreadable or malformed
     ├── StoreError            the operational store refused or is unreachable
     ├── LearnError            a labels or scorer file is unusable, or training cannot start
     └── ActError              a case / decision / appeal / queue operation was refused
@@ -45,6 +46,10 @@ class BankError(FirebreakError):
 
 class LexiconError(FirebreakError):
     """A lexicon term file is malformed."""
+
+
+class TrustedFlaggersError(FirebreakError):
+    """A trusted-flagger registry file (``account, organisation, since``) is unreadable or malformed."""
 
 
 class StoreError(FirebreakError):

@@ -10,7 +10,8 @@ An evidence row::
     account      str              the account the evidence is about
     signal       Signal           which detector, from the closed vocabulary below
     detail       str              what a reviewer reads (counts, surfaces, names)
-    weight       float >= 0       the detector's contribution, in units of evidence
+    weight       float            the detector's contribution, in units of evidence (negative: counter-evidence,
+                                  e.g. a seller reported, a research pattern, an ordinary audience)
     source       str | None       the published source or rule behind the detector
     term         str | None       the matched term, or the destination key, where one applies
     ambiguous    bool             the matched word has innocent uses (counts only when corroborated)
@@ -81,6 +82,8 @@ class Signal(StrEnum):
     SEARCH_MENU_PRICE = "search:menu_price"
     SEARCH_OFFPLATFORM_INVITE = "search:offplatform_invite"
     SEARCH_AGE_CLAIM = "search:age_claim"
+    LEXICON_DISCOVERED_TERM = "lexicon:discovered_term"
+    SEARCH_DISCOVERED_TERM = "search:discovered_term"
     PROFILE_OFFPLATFORM = "profile:offplatform"
     PROFILE_MENU_PRICE = "profile:menu_price"
     PROFILE_MINOR_SELLING = "profile:minor_selling"
@@ -89,11 +92,16 @@ class Signal(StrEnum):
     MEDIA_MD5 = "media:md5"
     REPORTS_CHILD_SAFETY = "reports:child_safety"
     REPORTS_HARASSMENT_PATTERN = "reports:harassment_pattern"
+    REPORTS_TRUSTED_FLAGGER = "reports:trusted_flagger"
     GRAPH_FOLLOWS_SELLERS = "graph:follows_sellers"
     GRAPH_MESSAGES_SELLERS = "graph:messages_sellers"
     GRAPH_INTERACTS_SELLERS = "graph:interacts_sellers"
     GRAPH_WEAK_SEARCH = "graph:weak_search"
     GRAPH_REPORTING_CONTEXT = "graph:reporting_context"
+    GRAPH_REPORTS_SELLERS = "graph:reports_sellers"
+    GRAPH_REPORT_HISTORY = "graph:report_history"
+    GRAPH_RESEARCH_PATTERN = "graph:research_pattern"
+    TRUSTED_FLAGGER = "trusted:flagger"
     GRAPH_SELLER_PEERS = "graph:seller_peers"
     GRAPH_BUYER_AUDIENCE = "graph:buyer_audience"
     GRAPH_SHARED_DESTINATION = "graph:shared_destination"
@@ -150,6 +158,10 @@ def signal_info(signal: Signal) -> SignalInfo:
             return SignalInfo(Unit.SEARCH, True, "offplatform_invite")
         case Signal.SEARCH_AGE_CLAIM:
             return SignalInfo(Unit.SEARCH, True, "age_claim")
+        case Signal.LEXICON_DISCOVERED_TERM:
+            return SignalInfo(Unit.DERIVED, category="discovered_term")
+        case Signal.SEARCH_DISCOVERED_TERM:  # unreviewed: never buyer behaviour on its own for the guard
+            return SignalInfo(Unit.DERIVED, category="discovered_term")
         case Signal.PROFILE_OFFPLATFORM:
             return SignalInfo(Unit.CONTENT, category="offplatform_invite")
         case Signal.PROFILE_MENU_PRICE:
@@ -158,7 +170,7 @@ def signal_info(signal: Signal) -> SignalInfo:
             return SignalInfo(Unit.CONTENT, category="age_claim")
         case Signal.MEDIA_PDQ | Signal.MEDIA_MD5:
             return SignalInfo(Unit.MEDIA)
-        case Signal.REPORTS_CHILD_SAFETY | Signal.REPORTS_HARASSMENT_PATTERN:
+        case Signal.REPORTS_CHILD_SAFETY | Signal.REPORTS_HARASSMENT_PATTERN | Signal.REPORTS_TRUSTED_FLAGGER:
             return SignalInfo(Unit.REPORT)
         case (
             Signal.GRAPH_FOLLOWS_SELLERS
@@ -169,6 +181,10 @@ def signal_info(signal: Signal) -> SignalInfo:
             return SignalInfo(Unit.DERIVED, True)
         case (
             Signal.GRAPH_REPORTING_CONTEXT
+            | Signal.GRAPH_REPORTS_SELLERS
+            | Signal.GRAPH_REPORT_HISTORY
+            | Signal.GRAPH_RESEARCH_PATTERN
+            | Signal.TRUSTED_FLAGGER
             | Signal.GRAPH_SELLER_PEERS
             | Signal.GRAPH_BUYER_AUDIENCE
             | Signal.GRAPH_SHARED_DESTINATION
@@ -200,8 +216,11 @@ def category_of(signal: Signal) -> str | None:
 SIGNAL_DTYPE = pl.Enum([s.value for s in Signal])
 #: signals about an account's own seeking behaviour (guard: keep such accounts away from minors).
 BUYER_BEHAVIOUR: frozenset[Signal] = frozenset(s for s in Signal if s.info.buyer_behaviour)
-#: lexicon hits, in own texts or searches (the scan's ``terms.jsonl`` lists their terms).
-LEXICON_SIGNALS: frozenset[Signal] = frozenset(s for s in Signal if s.value.startswith(("lexicon:", "search:")))
+#: lexicon hits, in own texts or searches (the scan's ``terms.jsonl`` lists their terms); discovered,
+#: unreviewed terms are the scan's own (:attr:`Unit.DERIVED`), not the lexicon's.
+LEXICON_SIGNALS: frozenset[Signal] = frozenset(
+    s for s in Signal if s.value.startswith(("lexicon:", "search:")) and s.info.unit is not Unit.DERIVED
+)
 
 #: the columns of an evidence frame, in order.
 EVIDENCE = pl.Schema(

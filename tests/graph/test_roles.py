@@ -219,9 +219,16 @@ def test_reporting_account_earns_nothing_for_looking_and_searching(toy) -> None:
 
 
 def test_reporting_account_is_still_a_buyer_by_its_relationships(toy) -> None:
-    g, sig, j = _journalist_graph(toy, [0, 1, 2])
+    """News or advocacy wording halves follow units (counter-evidence): enough sellers followed still make a buyer."""
+    g, sig, j = _journalist_graph(toy, [0, 1, 2, 3])
     sig.reporting[j] = 1.0
-    assert score_roles(g, sig).buyer[j]
+    r = score_roles(g, sig)
+    assert r.buyer[j]
+    assert r.components["discounted_units"][j] == pytest.approx(r.components["follows_sellers"][j])
+    g3, sig3, j3 = _journalist_graph(toy, [0, 1, 2])
+    assert score_roles(g3, sig3).buyer[j3], "three sellers followed without news wording is a buyer"
+    sig3.reporting[j3] = 1.0
+    assert not score_roles(g3, sig3).buyer[j3], "... and with it, half of that is not enough"
 
 
 def test_a_searching_customer_among_sellers_is_a_buyer_not_a_seller(toy) -> None:

@@ -389,6 +389,7 @@ def test_public_api_is_pinned() -> None:
         "REPORT_OUTCOMES",
         "REPORT_ROWS",
         "REPORT_STATES",
+        "TRUSTED_ROWS",
         "AuditEntry",
         "Store",
         "StoreError",

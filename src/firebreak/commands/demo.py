@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("out/demo"), help="Working folder for the demo's files."),
         seed: int = typer.Option(7, help="Simulator seed."),
         accounts: int = typer.Option(20_000, help="Accounts on the simulated platform."),
-        preset: str = typer.Option("default", help="Simulator preset: default, hard or large."),
+        preset: str = typer.Option("default", help="Simulator preset: default, hard, large or invented."),
     ) -> None:
         """Simulate a default platform, then run the pipeline on it."""
         from firebreak.lab.demo import run_demo

@@ -10,6 +10,8 @@ import typer
 from firebreak.commands.errors import friendly_errors
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from firebreak.snapshot.read import ReadResult
 
 
@@ -30,6 +32,23 @@ def _load(snapshot: Path, out: Path | None = None) -> ReadResult:
     return result
 
 
+def _registry(path: Path | None, db: str | None) -> pl.DataFrame | None:
+    """The trusted flaggers of ``path`` and of the store at ``db`` together (``None`` when neither is given)."""
+    if path is None and db is None:
+        return None
+    import polars as pl
+
+    from firebreak.scan.trusted import TRUSTED_FLAGGERS, read_trusted_flaggers
+
+    frames = [read_trusted_flaggers(path)] if path is not None else []
+    if db is not None:
+        from firebreak.store import normalize_db_url, open_store
+
+        with open_store(normalize_db_url(db)) as store:
+            frames.append(store.trusted_flaggers().select(list(TRUSTED_FLAGGERS)).cast(TRUSTED_FLAGGERS))
+    return pl.concat(frames).unique("account", keep="first", maintain_order=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``scan``, ``map`` and ``evaluate`` to ``app``."""
 
@@ -40,6 +59,12 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder for scores.jsonl, networks.jsonl, terms.jsonl.")],
         hashes: Annotated[Path | None, typer.Option("--hashes", help="Hash bank (file or folder) for media matching.")] = None,
         seed: Annotated[int, typer.Option(help="Seed for Leiden and MinHash.")] = 0,
+        trusted_flaggers: Annotated[
+            Path | None, typer.Option("--trusted-flaggers", help="Trusted-flagger registry (CSV or TOML: account, organisation, since).")
+        ] = None,
+        db: Annotated[
+            str | None, typer.Option("--db", help="Also load the trusted flaggers registered in this store (sqlite:///PATH or postgresql://...).")
+        ] = None,
     ) -> None:
         """Scan a snapshot: signals + graph -> scores, networks and terms (the spec's "Scan results")."""
         from rich.console import Console
@@ -56,6 +81,7 @@ def register(app: typer.Typer) -> None:
             from firebreak.detect.media import load_bank
 
             bank = load_bank(hashes)
+        registry = _registry(trusted_flaggers, db)
         read = _load(snapshot)
         snap = read.snapshot
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console) as bar:
@@ -68,7 +94,7 @@ def register(app: typer.Typer) -> None:
                 seen.append(name)
                 bar.update(task, description=f"scan: {name}")
 
-            result = run_scan(snap, bank, params=ScanParams(seed=seed), progress=step)
+            result = run_scan(snap, bank, params=ScanParams(seed=seed), progress=step, trusted=registry)
             bar.update(task, completed=len(STAGES), description="scan: done")
         inputs = {"snapshot": snapshot, **({"hashes": hashes} if hashes is not None else {})}
         paths = result.write(out, inputs=inputs, parameters={"seed": seed}, quarantine=read.quarantine)

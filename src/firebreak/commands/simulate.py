@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="Directory to write the snapshot, labels, hash bank and truth into."),
         seed: int = typer.Option(0, help="Random seed: the same seed gives the same files, byte for byte."),
         accounts: int | None = typer.Option(None, help="Accounts on the platform (default: the preset's size)."),
-        preset: str = typer.Option("default", help="default (20k accounts), hard (more camouflage), large (1M accounts)."),
+        preset: str = typer.Option("default", help="default (20k accounts), hard (more camouflage), large (1M accounts), invented (one network of invented words only)."),
         base_graph: Path | None = typer.Option(None, "--base-graph", help="Real edge list to use as the benign follow graph."),
         encoding: str = typer.Option("jsonl", help="Snapshot encoding: jsonl, jsonl.gz, csv or parquet."),
     ) -> None:

@@ -35,6 +35,20 @@ collects **units** of evidence; two units make a role, so no single weak cue
   its place among sellers, and that searches the codes and qualifies as a buyer,
   is a buyer: best customers sit among sellers too.
 
+* **Watchers are not buyers** (counter-evidence, each with its own evidence row):
+  a seller the account **reported** (any reason) is not counted among the sellers
+  it follows or views (reporting a seller is evidence against being its buyer);
+  a **report history** (several accounts reported for child safety) and **news or
+  advocacy wording** of its own each scale its remaining follow units down; a
+  **research pattern** (following many sellers in several seller groups, messaging
+  none, with a report, a report history or news/advocacy wording beside it; or reporting
+  at least half of the 2+ sellers it follows, messaging none) cancels
+  its follow, view and search units; **trusted flaggers** (an operator's registry
+  of vetted organisations) are never given a role.
+* **Discovered terms** (found by term discovery, not reviewed): an account's own
+  uses count as content and its searches as search units, at the discovery's
+  weights (capped well below a reviewed lexicon term's).
+
 Sellers and buyers define each other, so the updates alternate (each a few
 sparse matrix-vector products) until the roles stop changing. Audiences count
 only buyers **anchored** on sellers that have evidence of their own, never
@@ -97,6 +111,16 @@ class RoleParams:
     corroboration_min: float = 0.5  # audience units that corroborate own content (else a destination, evasion or media match must)
     audience_needs_tie: bool = True  # an audience corroborates only beside own words or a follow tie with sellers
     soft_audience: bool = True  # count partial buyers (fractions of a buyer) in audiences
+    reported_not_followed: bool = True  # a seller the account reported is not counted among the sellers it follows or views
+    history_min: float = 3.0  # accounts reported for child safety from which an account has a report history
+    history_follow_factor: float = 0.5  # follow units of an account with a report history are scaled by this
+    context_follow_factor: float = 0.5  # ... and of an account whose own words quote codes only in news/advocacy wording
+    research_min_sellers: float = 5.0  # research pattern: follows at least this many sellers ...
+    research_min_groups: int = 2  # ... in at least this many seller groups (connected parts of the sellers' follow graph) ...
+    research_needs_cue: bool = True  # ... messages none, and has a report, report history or news/advocacy wording
+    research_report_share: float = 0.5  # ... or: follows 2+ sellers, reported at least this share of them, messages none
+    discovered_content_cap: float = 1.0  # most own-content units from discovered (unreviewed) terms
+    discovered_search_cap: float = 1.0  # most search units from discovered terms searched
 
 
 @dataclass(slots=True)
@@ -112,12 +136,58 @@ class AccountSignals:
     media: np.ndarray = field(default_factory=lambda: np.zeros(0))  # hash-bank matches on the account's media
     weak_search: np.ndarray = field(default_factory=lambda: np.zeros(0))  # distinct ambiguous or newly found terms searched
     reporting: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 1.0: own writing quotes terms only in news/advocacy wording
+    filed: sp.csr_matrix | None = None  # reporter x target: 1 where the account reported the target (any reason)
+    history: np.ndarray = field(default_factory=lambda: np.zeros(0))  # accounts it reported for child safety
+    trusted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # in the trusted-flagger registry
+    discovered_content: np.ndarray = field(default_factory=lambda: np.zeros(0))  # discovered-term weights, own posts and bio
+    discovered_search: np.ndarray = field(default_factory=lambda: np.zeros(0))  # discovered-term weights, searches
 
     @classmethod
     def zeros(cls, n: int) -> AccountSignals:
         """No signal at all for ``n`` accounts."""
         z = np.zeros(n)
         return cls(z.copy(), z.copy(), z.copy(), z.copy(), np.full(n, -1, dtype=np.int64), z.copy(), z.copy(), z.copy(), z.copy())
+
+
+def _sized(values: np.ndarray, n: int, dtype: type = np.float64) -> np.ndarray:
+    """``values`` if it has one entry per account, else zeros."""
+    return values if values.shape[0] == n else np.zeros(n, dtype=dtype)
+
+
+def seller_groups(follows: sp.csr_matrix, sellers: np.ndarray) -> np.ndarray:
+    """Group number per account (``-1`` off ``sellers``): connected parts of the follow graph among the sellers.
+
+    Sellers of one network follow each other, so a group approximates a network
+    before networks are found.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    idx = np.flatnonzero(sellers)
+    group = np.full(sellers.shape[0], -1, dtype=np.int64)
+    if idx.size == 0:
+        return group
+    _, labels = connected_components(follows[idx][:, idx], directed=True, connection="weak")
+    group[idx] = labels
+    return group
+
+
+def groups_followed(follows: sp.csr_matrix, group: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per account, how many distinct seller groups (:func:`seller_groups`) it follows a member of.
+
+    ``rows`` (bool per account) limits the count to those accounts (others get 0): the
+    product then touches only their follows.
+    """
+    n = group.shape[0]
+    out = np.zeros(n)
+    k = int(group.max(initial=-1)) + 1
+    idx = np.arange(n) if rows is None else np.flatnonzero(rows)
+    if k == 0 or idx.size == 0:
+        return out
+    has = group >= 0
+    onehot = sp.csr_matrix((np.ones(int(has.sum())), (np.flatnonzero(has), group[has])), shape=(n, k))
+    hit = (follows[idx] @ onehot).tocsr()
+    out[idx] = np.diff(hit.indptr)
+    return out
 
 
 @dataclass(slots=True)
@@ -224,17 +294,27 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
     inter_deg = _distinct_targets(inter)
     evasion = signals.evasion if signals.evasion.shape[0] == n else np.zeros(n)
 
-    content = np.minimum(signals.content, p.content_cap)
+    discovered = np.minimum(_sized(signals.discovered_content, n), p.discovered_content_cap)
+    content = np.minimum(signals.content + discovered, p.content_cap)
     ambiguous = np.minimum(signals.ambiguous, p.ambiguous_cap)
     reports = np.minimum(signals.reports, p.report_cap)
     weak = signals.weak_search if signals.weak_search.shape[0] == n else np.zeros(n)
-    search = np.minimum(signals.search + np.minimum(weak * p.weak_search_unit, p.weak_search_cap), p.search_cap)
+    found_search = np.minimum(_sized(signals.discovered_search, n), p.discovered_search_cap)
+    search = np.minimum(signals.search + np.minimum(weak * p.weak_search_unit, p.weak_search_cap) + found_search, p.search_cap)
     reporting = (signals.reporting > 0) if signals.reporting.shape[0] == n else np.zeros(n, dtype=bool)
     looking = np.where(reporting, 0.0, 1.0)  # a reporting account's views and searches are its work
     search = search * looking
     media = signals.media if signals.media.shape[0] == n else np.zeros(n)
+    trusted = _sized(signals.trusted, n, bool).astype(bool)
+    history = _sized(signals.history, n)
+    has_history = history >= p.history_min
+    follow_factor = np.where(has_history, p.history_follow_factor, 1.0) * np.where(reporting, p.context_follow_factor, 1.0)
+    filed = signals.filed if signals.filed is not None and signals.filed.shape == (n, n) and p.reported_not_followed else None
+    # a seller followed (viewed) and reported: the relationship is reporting, not buying
+    follows_reported = follows.multiply(filed).tocsr() if filed is not None else None
+    inter_reported = inter.astype(bool).multiply(filed).tocsr() if filed is not None and inter.nnz else None
     own = content + ambiguous + reports + np.minimum(media, p.content_cap)
-    seller = (own + evasion) >= p.units_to_flag
+    seller = ((own + evasion) >= p.units_to_flag) & ~trusted
     content_sellers = seller.copy()
     anchor = seller.copy()
     buyer = np.zeros(n, dtype=bool)
@@ -244,7 +324,9 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
     def buyer_side(sellers: np.ndarray, reference: np.ndarray) -> dict[str, np.ndarray]:
         """Buyer units of every account toward ``sellers`` (rates measured on ``reference`` accounts)."""
         hard = sellers.astype(np.float64)
-        k = follows @ hard
+        k_all = follows @ hard
+        reported = follows_reported @ hard if follows_reported is not None else np.zeros(n)
+        k = k_all - reported
         # Ordinary accounts follow within their interests, so their peers of the same degree set
         # the chance rate. An account expected to hit several sellers even by following accounts
         # at random (a follow-everything bot) is judged against random following: the sellers'
@@ -252,18 +334,40 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         uniform = float(hard.mean()) if n else 0.0
         floor = np.where(out_deg * uniform >= p.indiscriminate_expected, uniform, 0.0)
         null_rate = _binned_rate(k, out_deg, reference, p.rate_prior_edges, floor)
-        follow_units = k * _enrichment_gate(k, out_deg, null_rate, p.enrichment_zero, p.enrichment_full)
+        gate = _enrichment_gate(k, out_deg, null_rate, p.enrichment_zero, p.enrichment_full)
+        follow_raw = k * gate
         msg_sellers = bool_msgs @ hard if bool_msgs is not None else np.zeros(n)
         message_units = np.minimum(msg_sellers * p.message_unit, p.message_cap)
-        int_sellers = (bool_inter @ hard) - msg_sellers if bool_inter is not None else np.zeros(n)
+        int_reported = inter_reported @ hard if inter_reported is not None else np.zeros(n)
+        int_sellers = np.maximum((bool_inter @ hard) - msg_sellers - int_reported, 0.0) if bool_inter is not None else np.zeros(n)
         int_rate = _binned_rate(int_sellers, inter_deg, reference, p.rate_prior_edges)
         int_credit = _enrichment_gate(int_sellers, inter_deg, int_rate, p.enrichment_zero, p.enrichment_full)
-        interaction_units = np.minimum(int_sellers * int_credit * p.interaction_unit, p.interaction_cap) * looking
+        interaction_raw = np.minimum(int_sellers * int_credit * p.interaction_unit, p.interaction_cap) * looking
+        # research pattern: many sellers in several groups, none messaged, beside a watcher's cue
+        wide = k_all >= p.research_min_sellers
+        n_groups = groups_followed(follows, seller_groups(follows, sellers), wide) if wide.any() else np.zeros(n)
+        cue = (reported > 0) | (int_reported > 0) | has_history | reporting | (not p.research_needs_cue)
+        many = (k_all >= p.research_min_sellers) & (n_groups >= p.research_min_groups) & cue
+        # reporting most of the sellers it follows is a reporter's habit: a buyer would lose its sellers
+        reports_most = (k_all >= 2) & (reported >= p.research_report_share * k_all)
+        research = (many | reports_most) & (msg_sellers == 0)
+        research = research & ~trusted
+        cleared = research | trusted  # a trusted flagger's watching is its work: nothing counts toward buying
+        follow_units = np.where(cleared, 0.0, follow_raw * follow_factor)
+        interaction_units = np.where(cleared, 0.0, interaction_raw)
+        searching = np.where(cleared, 0.0, search)
         return {
-            "units": follow_units + message_units + interaction_units + search,
+            "units": follow_units + message_units + interaction_units + searching,
             "relationship": follow_units + message_units,
             "follows_sellers": follow_units,
             "sellers_followed": k,
+            "sellers_reported": reported + int_reported,
+            "sellers_followed_reported": reported,
+            "reported_units": reported * _enrichment_gate(k_all, out_deg, null_rate, p.enrichment_zero, p.enrichment_full) + np.minimum(int_reported * p.interaction_unit, p.interaction_cap) * looking,
+            "discounted_units": np.where(cleared, 0.0, follow_raw - follow_raw * follow_factor),
+            "research": research.astype(np.float64),
+            "research_units": np.where(research, follow_raw * follow_factor + interaction_raw + search, 0.0),
+            "seller_groups": n_groups,
             "follow_null_rate": null_rate,
             "messages_sellers": message_units,
             "sellers_messaged": msg_sellers,
@@ -313,11 +417,11 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         # searching for the codes is how buyers find sellers: with no seller evidence of its own, an
         # account that searches them and qualifies as a buyer is one
         searching_buyer = (evidence <= 0) & (search > 0) & (anchored["units"] >= p.units_to_flag) & (anchored["relationship"] >= p.relationship_min)
-        new_seller = (seller_units >= p.units_to_flag) & corroborated & ~searching_buyer
+        new_seller = (seller_units >= p.units_to_flag) & corroborated & ~searching_buyer & ~trusted
         new_anchor = new_seller & (evidence >= p.anchor_units)
         # --- every buyer, toward every seller
         full = buyer_side(new_seller, ~buyer & ~new_seller)
-        new_buyer = (full["units"] >= p.units_to_flag) & (full["relationship"] >= p.relationship_min) & ~new_seller
+        new_buyer = (full["units"] >= p.units_to_flag) & (full["relationship"] >= p.relationship_min) & ~new_seller & ~trusted
         comp = {
             "content": content,
             "ambiguous": ambiguous,
@@ -334,6 +438,10 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
             "search": search,
             "weak_search": weak,
             "reporting": reporting.astype(np.float64),
+            "history": history,
+            "trusted": trusted.astype(np.float64),
+            "discovered_content": discovered,
+            "discovered_search": found_search,
             **{k: v for k, v in full.items() if k not in ("units", "relationship")},
         }
         buyer_units = full["units"]

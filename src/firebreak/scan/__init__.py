@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
+
 from firebreak.detect.lexicon import Lexicon
 from firebreak.detect.media.banks import HashBank
 from firebreak.scan import stages
@@ -33,12 +35,15 @@ def scan(
     params: ScanParams | None = None,
     lexicon: Lexicon | None = None,
     progress: Progress | None = None,
+    trusted: pl.DataFrame | None = None,
 ) -> ScanResult:
     """Scan ``snapshot`` (with an optional media hash ``bank``) and return a :class:`ScanResult`.
 
     ``params`` holds every tuning constant (seed included); ``lexicon`` defaults to
     the shipped one plus ``FIREBREAK_LEXICON``; ``progress`` is called with each
-    stage's name (:data:`STAGES`) as it starts. The result's ``timings`` has seconds per
+    stage's name (:data:`STAGES`) as it starts. ``trusted`` is the trusted-flagger registry
+    (``account, organisation, since``; :func:`firebreak.scan.trusted.read_trusted_flaggers`): those
+    accounts are never flagged nor network members, and their reports are prioritised. The result's ``timings`` has seconds per
     stage and ``stats`` the counts and platform rates.
     """
     p = params or ScanParams()
@@ -59,8 +64,9 @@ def scan(
     detection = stages.detect_stage(snapshot, bank, lexicon)
     lap("detect")
     say("reports")
-    reports = stages.reports_stage(snapshot, graph)
-    units = stages.units_stage(detection, graph, reports, p)
+    trusted_mask = stages.trusted_mask(trusted, graph)
+    reports = stages.reports_stage(snapshot, graph, trusted_mask, p)
+    units = stages.units_stage(detection, graph, reports, p, trusted_mask)
     lap("reports")
     say("roles")
     roles = stages.roles_stage(graph, units.signals, p)
@@ -78,7 +84,7 @@ def scan(
     networks = stages.networks_stage(snapshot, graph, units, roles, discovery, p)
     lap("networks")
     say("evidence")
-    result = stages.results_stage(graph, detection, units, reports, roles, evasion, discovery, proximity, networks, p)
+    result = stages.results_stage(graph, detection, units, reports, roles, evasion, discovery, proximity, networks, p, trusted)
     lap("evidence")
     result.timings = timings
     result.stats = {
@@ -88,6 +94,8 @@ def scan(
         "buyers": int(roles.buyer.sum()),
         "networks": networks.count,
         "evasion_matches": int(evasion.new.size),
+        "trusted_flaggers": int(trusted_mask.sum()),
+        "discovered_terms_weighed": int(discovery.uses.get_column("term").n_unique()) if discovery.uses.height else 0,
         "role_iterations": roles.iterations,
         "rates": roles.rates,
     }

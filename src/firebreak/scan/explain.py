@@ -110,7 +110,7 @@ def graph_evidence(
         (c["weak_search"] > 0) & roles.buyer & (c["reporting"] == 0),
         Signal.GRAPH_WEAK_SEARCH,
         fmt(
-            "searched {} ambiguous or newly discovered coded terms (counted only beside ties to sellers)",
+            "searched {} ambiguous coded terms (counted only beside ties to sellers)",
             pl.col("k").cast(pl.Int64),
         ),
         np.minimum(c["weak_search"] * 0.5, 1.0),
@@ -121,9 +121,41 @@ def graph_evidence(
         Signal.GRAPH_REPORTING_CONTEXT,
         pl.lit(
             "quotes coded terms only in news or advocacy wording: its views of sellers and its searches are "
-            "not counted (follows and messages are)"
+            "not counted and its follows count at a discount (messages count)"
         ),
-        np.zeros(n),
+        -np.where((c.get("research", np.zeros(n)) > 0) | (c.get("history", np.zeros(n)) >= 3), 0.0, c.get("discounted_units", np.zeros(n))),
+    )
+    # counter-evidence: what a watcher (researcher, journalist, advocate, NGO, police) does
+    reported = c.get("sellers_reported", np.zeros(n))
+    add(
+        reported > 0,
+        Signal.GRAPH_REPORTS_SELLERS,
+        fmt(
+            "reported {} of the flagged sellers it follows or viewed: those are not counted toward buying",
+            pl.col("k").cast(pl.Int64),
+        ),
+        -c.get("reported_units", np.zeros(n)),
+        {"k": reported},
+    )
+    history = c.get("history", np.zeros(n))
+    add(
+        (history >= 3) & ((c["sellers_followed"] + reported) > 0),
+        Signal.GRAPH_REPORT_HISTORY,
+        fmt("reported {} accounts for child safety: its follows of sellers count at a discount", pl.col("k").cast(pl.Int64)),
+        -np.where(c.get("research", np.zeros(n)) > 0, 0.0, c.get("discounted_units", np.zeros(n))),
+        {"k": history},
+    )
+    add(
+        c.get("research", np.zeros(n)) > 0,
+        Signal.GRAPH_RESEARCH_PATTERN,
+        fmt(
+            "research pattern: follows {} flagged sellers in {} seller groups and reported {} of them, messages none "
+            "(many sellers beside a report, report history or news/advocacy wording, or most of them reported): "
+            "following, viewing and searching not counted",
+            pl.col("k").cast(pl.Int64), pl.col("g").cast(pl.Int64), pl.col("r").cast(pl.Int64),
+        ),
+        -c.get("research_units", np.zeros(n)),
+        {"k": c["sellers_followed"] + c.get("sellers_followed_reported", np.zeros(n)), "g": c.get("seller_groups", np.zeros(n)), "r": reported},
     )
     add(
         (c["peers"] > 0) & ((c["peers"] >= 0.25) | flagged),
@@ -210,3 +242,74 @@ def graph_evidence(
         ).drop("names", "first")
     out = out.with_columns(pl.Series("account", graph.ids.decode(out.get_column("idx").to_numpy())))
     return evidence_frame(out)
+
+
+def discovered_evidence(uses: pl.DataFrame, components: dict[str, np.ndarray] | None = None) -> pl.DataFrame:
+    """Evidence rows for discovered (unreviewed) terms an account posted or searched.
+
+    ``uses``: ``account, term, search, weight, accounts, lift`` (:attr:`firebreak.scan.stages.Discovery.uses`).
+    One row per account and term, :data:`~firebreak.evidence.Signal.LEXICON_DISCOVERED_TERM` for its own
+    posts and bio, :data:`~firebreak.evidence.Signal.SEARCH_DISCOVERED_TERM` for its searches.
+    """
+    del components  # the caps are applied in role scoring; rows carry each term's own weight
+    if uses.height == 0:
+        return empty_evidence()
+    rows = uses.select(
+        "account",
+        pl.when(pl.col("search"))
+        .then(pl.lit(Signal.SEARCH_DISCOVERED_TERM.value))
+        .otherwise(pl.lit(Signal.LEXICON_DISCOVERED_TERM.value))
+        .alias("signal"),
+        fmt(
+            "discovered term #{} (not reviewed) {}: used by {} flagged accounts, lift {}",
+            "term",
+            pl.when(pl.col("search")).then(pl.lit("searched")).otherwise(pl.lit("posted")),
+            "accounts",
+            pl.col("lift").round(1),
+        ).alias("detail"),
+        "weight",
+        pl.lit("term discovery").alias("source"),
+        "term",
+    )
+    return evidence_frame(rows)
+
+
+def trusted_evidence(graph: Graph, registry: pl.DataFrame, reports: ReportSignal) -> pl.DataFrame:
+    """Evidence rows for the trusted-flagger registry (``account, organisation, since``).
+
+    Each registered account present on the platform gets a :data:`~firebreak.evidence.Signal.TRUSTED_FLAGGER`
+    row (never a buyer, seller or network member); each account reported by trusted flaggers gets a
+    :data:`~firebreak.evidence.Signal.REPORTS_TRUSTED_FLAGGER` row naming how many, with the priority weight.
+    """
+    frames: list[pl.DataFrame] = []
+    if registry.height:
+        present = registry.filter(pl.Series(graph.ids.encode(registry.get_column("account")) >= 0))
+        if present.height:
+            frames.append(
+                present.select(
+                    "account",
+                    pl.lit(Signal.TRUSTED_FLAGGER.value).alias("signal"),
+                    fmt(
+                        "trusted flagger of {} since {}: never flagged as a buyer or seller nor a network member; its reports are prioritised",
+                        "organisation",
+                        pl.col("since").dt.strftime("%Y-%m-%d").fill_null("-"),
+                    ).alias("detail"),
+                    pl.lit(0.0).alias("weight"),
+                    pl.lit("trusted-flagger registry").alias("source"),
+                )
+            )
+    trusted_reporters = reports.trusted_reporters
+    if trusted_reporters.shape[0] == graph.n and (trusted_reporters > 0).any():
+        idx = np.flatnonzero(trusted_reporters > 0)
+        frames.append(
+            pl.DataFrame({"account": graph.ids.decode(idx), "k": trusted_reporters[idx], "w": np.minimum(reports.units[idx], 0.5)}).select(
+                "account",
+                pl.lit(Signal.REPORTS_TRUSTED_FLAGGER.value).alias("signal"),
+                fmt("reported for child safety by {} trusted flaggers: priority review", pl.col("k").cast(pl.Int64)).alias("detail"),
+                pl.col("w").round(3).alias("weight"),
+                pl.lit("trusted-flagger registry").alias("source"),
+            )
+        )
+    if not frames:
+        return empty_evidence()
+    return evidence_frame(pl.concat(frames, how="vertical"))

@@ -41,6 +41,23 @@ class ScanParams:
     risk_steepness
         Slope of the logistic from units to risk (2.0: one unit from the flag line is
         risk 0.12 or 0.88).
+    trusted_report_weight
+        A trusted flagger's child-safety report counts this many ordinary reports (4.0: one
+        such report reaches the most reports alone can give), never discounted for how many
+        the flagger files: their reports are prioritised, as the DSA's Article 22 asks.
+    discovery_rounds
+        Rounds of term discovery: terms found in one round flag accounts that seed the next (2).
+    discovered_weight_max
+        Weight of a discovered (unreviewed) term at full support and lift (0.5: well under a
+        reviewed coded term's 0.9; own uses are capped by ``roles.discovered_content_cap``).
+    discovered_support_zero, discovered_support_full
+        A discovered term used by at most ``discovered_support_zero`` flagged accounts (3) earns
+        nothing; its weight grows linearly to full at ``discovered_support_full`` (10).
+    discovered_lift_zero, discovered_lift_full
+        Likewise for lift, in log scale: nothing at 2 (twice the platform rate: a community's
+        own tag), full at 5.
+    discovered_min_weight
+        Weights below this (0.1) are dropped: a barely supported term is no evidence.
     """
 
     roles: RoleParams = field(default_factory=RoleParams)
@@ -53,3 +70,11 @@ class ScanParams:
     unflagged_risk_cap: float = 0.49
     keep_risk: float = 0.2
     risk_steepness: float = 2.0
+    trusted_report_weight: float = 4.0
+    discovery_rounds: int = 2
+    discovered_weight_max: float = 0.5
+    discovered_support_zero: float = 3.0
+    discovered_support_full: float = 10.0
+    discovered_lift_zero: float = 2.0
+    discovered_lift_full: float = 5.0
+    discovered_min_weight: float = 0.1

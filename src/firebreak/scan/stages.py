@@ -19,7 +19,7 @@ lexicon is loaded and destinations are computed once, in :func:`detect_stage`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -37,12 +37,13 @@ from firebreak.graph.evasion import EvasionMatch, find_evasion
 from firebreak.graph.propagate import personalized_pagerank
 from firebreak.graph.reports import ReportSignal, report_signal
 from firebreak.graph.roles import AccountSignals, RoleScores, score_roles
-from firebreak.scan.explain import graph_evidence
+from firebreak.scan.explain import discovered_evidence, graph_evidence, trusted_evidence
 from firebreak.scan.networks import network_table
 from firebreak.scan.params import ScanParams
 from firebreak.scan.result import EVIDENCE_LIST, ScanResult
 from firebreak.scan.terms import terms_table
-from firebreak.scan.units import destination_codes, query_terms, term_usage, unit_vectors
+from firebreak.scan.trusted import empty_registry
+from firebreak.scan.units import destination_codes, term_usage, term_uses, unit_vectors
 from firebreak.snapshot.model import Snapshot
 
 
@@ -65,12 +66,21 @@ class Units:
     dest_table: pl.DataFrame  # code -> destination key
 
 
+#: columns of :attr:`Discovery.uses`.
+USES = pl.Schema(
+    {"account": pl.String(), "term": pl.String(), "search": pl.Boolean(), "weight": pl.Float64(), "accounts": pl.Int64(), "lift": pl.Float64()}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Discovery:
-    """Terms discovered around the flagged accounts (``term, known, accounts, evidence``) and the novel ones."""
+    """Terms discovered around the flagged accounts (``term, known, accounts, evidence``), the novel ones, and
+    their uses as evidence (``account, term, search, weight, accounts, lift``: the weight each use counts)."""
 
     terms: pl.DataFrame
     novel: list[str]
+    uses: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=USES))
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +103,24 @@ def graph_stage(snapshot: Snapshot) -> Graph:
     return build_graph(snapshot)
 
 
-def units_stage(detection: Detection, graph: Graph, reports: ReportSignal, params: ScanParams) -> Units:
-    """Condense detector evidence and reports into per-account units; one destination code per account."""
+def trusted_mask(registry: pl.DataFrame | None, graph: Graph) -> np.ndarray:
+    """Bool per account: in the trusted-flagger ``registry`` (``account, organisation, since``)."""
+    mask = np.zeros(graph.n, dtype=bool)
+    if registry is None or registry.height == 0:
+        return mask
+    idx = graph.ids.encode(registry.get_column("account"))
+    mask[idx[idx >= 0]] = True
+    return mask
+
+
+def units_stage(
+    detection: Detection, graph: Graph, reports: ReportSignal, params: ScanParams, trusted: np.ndarray | None = None
+) -> Units:
+    """Condense detector evidence and reports into per-account units; one destination code per account.
+
+    ``trusted``: bool per account (:func:`trusted_mask`); what each account reported and its
+    report history come from ``reports``.
+    """
     units = unit_vectors(detection.evidence, graph.ids)
     pairs = detection.destinations.select("account", "destination").drop_nulls().unique()
     destination, dest_table = destination_codes(pairs, graph.ids, params.roles.destination_max_sharers)
@@ -108,13 +134,20 @@ def units_stage(detection: Detection, graph: Graph, reports: ReportSignal, param
         media=units["media"],
         weak_search=units["ambiguous_search"],
         reporting=units["reporting"],
+        filed=reports.filed,
+        history=reports.history if reports.history.shape[0] == graph.n else np.zeros(graph.n),
+        trusted=trusted if trusted is not None else np.zeros(graph.n, dtype=bool),
     )
     return Units(signals, units["ambiguous_search"], dest_table)
 
 
-def reports_stage(snapshot: Snapshot, graph: Graph) -> ReportSignal:
-    """Child-safety reports per account, discounted for repeat reporters and harassment groups."""
-    return report_signal(snapshot, graph)
+def reports_stage(
+    snapshot: Snapshot, graph: Graph, trusted: np.ndarray | None = None, params: ScanParams | None = None
+) -> ReportSignal:
+    """Child-safety reports per account, discounted for repeat reporters and harassment groups; trusted
+    flaggers' reports (``trusted``: bool per account) weigh ``params.trusted_report_weight`` and are never discounted."""
+    weight = (params or ScanParams()).trusted_report_weight
+    return report_signal(snapshot, graph, trusted=trusted, trusted_weight=weight)
 
 
 def roles_stage(graph: Graph, signals: AccountSignals, params: ScanParams) -> RoleScores:
@@ -144,22 +177,64 @@ def evasion_stage(
     return evasion, score_roles(graph, signals, p)
 
 
+def discovered_weights(found: pl.DataFrame, params: ScanParams) -> pl.DataFrame:
+    """``term, accounts, lift, weight`` for the novel terms of a discovery frame (``term, known, accounts, lift``).
+
+    Weight grows linearly with support from ``discovered_support_zero`` to ``discovered_support_full``
+    accounts and with log lift from ``discovered_lift_zero`` to ``discovered_lift_full``, to at most
+    ``discovered_weight_max``; weights under ``discovered_min_weight`` are dropped.
+    """
+    s0, s1 = params.discovered_support_zero, max(params.discovered_support_full, params.discovered_support_zero + 1e-9)
+    l0, l1 = max(params.discovered_lift_zero, 1.0), max(params.discovered_lift_full, params.discovered_lift_zero * 1.0001, 1.0001)
+    support = ((pl.col("accounts").cast(pl.Float64) - s0) / (s1 - s0)).clip(0.0, 1.0)
+    lift = ((pl.col("lift").cast(pl.Float64).clip(lower_bound=1e-9) / l0).log() / np.log(l1 / l0)).clip(0.0, 1.0)
+    return (
+        found.filter(~pl.col("known"))
+        .select(
+            pl.col("term").str.strip_chars_start("#").str.to_lowercase().alias("term"),
+            pl.col("accounts").cast(pl.Int64),
+            pl.col("lift").cast(pl.Float64),
+            (params.discovered_weight_max * support * lift).round(3).alias("weight"),
+        )
+        .filter(pl.col("weight") >= params.discovered_min_weight)
+        .unique("term", keep="first", maintain_order=True)
+    )
+
+
 def terms_stage(
     snapshot: Snapshot, graph: Graph, detection: Detection, units: Units, roles: RoleScores, params: ScanParams
 ) -> tuple[Discovery, RoleScores]:
-    """Terms discovered around the flagged accounts; searching a novel one is weak buyer evidence, then roles again.
+    """Terms discovered around the flagged accounts, as weighted evidence for the accounts that use them; roles again.
 
-    Sets ``units.signals.weak_search`` when novel terms are found.
+    Each of ``params.discovery_rounds`` rounds discovers terms around the accounts flagged so far,
+    weighs them (:func:`discovered_weights`), counts their weights as own content (posts, bio) or
+    search units (``units.signals.discovered_content`` / ``discovered_search``) and scores roles again.
     """
-    flagged = graph.ids.decode(np.flatnonzero(roles.seller | roles.buyer))
-    found = discover_terms(snapshot, flagged, detection.lexicon).select(
-        "term", "known", pl.col("accounts").cast(pl.Int64), "evidence"
-    )
-    novel = found.filter(~pl.col("known")).get_column("term").to_list()
-    if novel:
-        units.signals.weak_search = units.search_units + query_terms(snapshot, novel, graph.ids)
+    found = pl.DataFrame(schema={"term": pl.String, "known": pl.Boolean, "accounts": pl.Int64, "lift": pl.Float64, "evidence": pl.String})
+    uses = pl.DataFrame(schema=USES)
+    for _ in range(max(1, params.discovery_rounds)):
+        flagged = graph.ids.decode(np.flatnonzero(roles.seller | roles.buyer))
+        found = discover_terms(snapshot, flagged, detection.lexicon)
+        weights = discovered_weights(found, params)
+        if weights.height == 0:
+            break
+        uses = term_uses(snapshot, weights.get_column("term").to_list()).join(weights, on="term").select(list(USES))
+        idx = graph.ids.encode(uses.get_column("account"))
+        ok = idx >= 0
+        w = uses.get_column("weight").to_numpy()
+        search = uses.get_column("search").to_numpy()
+        content_units, search_units = np.zeros(graph.n), np.zeros(graph.n)
+        np.add.at(content_units, idx[ok & ~search], w[ok & ~search])
+        np.add.at(search_units, idx[ok & search], w[ok & search])
+        units.signals.discovered_content = content_units
+        units.signals.discovered_search = search_units
+        before = roles.seller | roles.buyer
         roles = score_roles(graph, units.signals, params.roles)
-    return Discovery(found, novel), roles
+        if np.array_equal(before, roles.seller | roles.buyer):
+            break
+    terms = found.select("term", "known", pl.col("accounts").cast(pl.Int64), "evidence")
+    novel = found.filter(~pl.col("known")).get_column("term").to_list()
+    return Discovery(terms, novel, uses), roles
 
 
 def propagate_stage(graph: Graph, roles: RoleScores, params: ScanParams) -> np.ndarray:
@@ -221,13 +296,19 @@ def results_stage(
     proximity: np.ndarray,
     networks: Networks,
     params: ScanParams,
+    registry: pl.DataFrame | None = None,
 ) -> ScanResult:
-    """Scores with their evidence, networks and terms in the spec's shapes (no timings or stats)."""
+    """Scores with their evidence, networks and terms in the spec's shapes (no timings or stats).
+
+    ``registry``: the trusted flaggers (``account, organisation, since``), named in their evidence.
+    """
     flagged = roles.seller | roles.buyer
     risk = account_risk(roles, proximity, params)
     prox_risk = np.clip(params.proximity_cap * (1.0 - np.exp(-proximity / params.proximity_scale)), 0.0, params.proximity_cap)
     gev = graph_evidence(graph, roles, reports, evasion, units.dest_table, units.signals.destination)
-    all_ev = pl.concat([detection.evidence, gev], how="vertical") if gev.height else detection.evidence
+    dev = discovered_evidence(discovery.uses, roles.components)
+    tev = trusted_evidence(graph, registry if registry is not None else empty_registry(), reports)
+    all_ev = pl.concat([f for f in (detection.evidence, gev, dev, tev) if f.height] or [detection.evidence], how="vertical")
     if all_ev.height == 0:
         all_ev = empty_evidence()
     items = [c for c in EVIDENCE if c != "account"]
@@ -273,5 +354,6 @@ __all__ = [
     "results_stage",
     "roles_stage",
     "terms_stage",
+    "trusted_mask",
     "units_stage",
 ]

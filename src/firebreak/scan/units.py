@@ -151,3 +151,39 @@ def term_usage(snapshot: Snapshot, terms: list[str], ids: IdMap) -> sp.csr_matri
     idx = ids.encode(use.get_column("account"))
     ok = idx >= 0
     return sp.csr_matrix((np.ones(int(ok.sum())), (idx[ok], use.get_column("t").to_numpy()[ok])), shape=(n, len(wanted)))
+
+
+def term_uses(snapshot: Snapshot, terms: list[str]) -> pl.DataFrame:
+    """``account, term, search``: one row per account that posted (hashtags, bio) or searched (``search``) a term.
+
+    Terms are compared as hashtags: without ``#``, in lower case.
+    """
+    schema = {"account": pl.String, "term": pl.String, "search": pl.Boolean}
+    wanted = sorted({t.strip().lstrip("#").lower() for t in terms if t and t.strip()})
+    if not wanted:
+        return pl.DataFrame(schema=schema)
+    searches = snapshot.events.filter((pl.col("kind") == "search") & pl.col("query").is_not_null()).select(
+        pl.col("actor").alias("account"),
+        pl.col("query").str.to_lowercase().str.extract_all(r"[#]?[\w]+").alias("tok"),
+        pl.lit(True).alias("search"),
+    )
+    tags = snapshot.posts.select(
+        pl.col("author").alias("account"),
+        pl.col("hashtags").list.eval(pl.element().str.to_lowercase()).alias("tok"),
+        pl.lit(False).alias("search"),
+    )
+    bios = snapshot.accounts.select(
+        pl.col("id").alias("account"),
+        pl.col("bio").fill_null("").str.to_lowercase().str.extract_all(r"#[\w]+").alias("tok"),
+        pl.lit(False).alias("search"),
+    )
+    return (
+        pl.concat([searches, tags, bios], how="vertical_relaxed")
+        .explode("tok")
+        .drop_nulls("tok")
+        .with_columns(pl.col("tok").str.strip_chars_start("#"))
+        .filter(pl.col("tok").is_in(wanted))
+        .select("account", pl.col("tok").alias("term"), "search")
+        .unique()
+        .sort("account", "term", "search")
+    )

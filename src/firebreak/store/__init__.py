@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from firebreak.errors import StoreError
 from firebreak.store.schema import ENFORCEMENT_STATES, REPORT_OUTCOMES, REPORT_STATES
-from firebreak.store.store import ENFORCEMENT_ROWS, REPORT_ROWS, AuditEntry, Store, open_store
+from firebreak.store.store import ENFORCEMENT_ROWS, REPORT_ROWS, TRUSTED_ROWS, AuditEntry, Store, open_store
 from firebreak.store.url import normalize_db_url, resolve_db_url
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "REPORT_OUTCOMES",
     "REPORT_ROWS",
     "REPORT_STATES",
+    "TRUSTED_ROWS",
     "AuditEntry",
     "Store",
     "StoreError",

@@ -9,6 +9,9 @@ This describes the schema at the migrations' head; the migrations in
   raised, and only an explicit retry limit parks it as ``failed``. Rows are never
   deleted.
 - ``accounts_enforcement``: each account's current enforcement state.
+- ``trusted_flaggers``: accounts of vetted organisations (the EU DSA's Article 22
+  trusted flaggers): never flagged as buyers nor pulled into networks by the scan,
+  and their reports are claimed first.
 - ``audit_log``: append-only record of every decision (triggers reject UPDATE and
   DELETE on both SQLite and PostgreSQL).
 - ``ncmec_cases``, ``ncmec_submissions``, ``ncmec_files``: escalated cases on their
@@ -349,4 +352,15 @@ canaries = Table(
     Column("processed_at", UTCDateTime),
     Column("case_id", AUDIT_ID, ForeignKey("cases.id")),
     Index(None, "processed_at", "deadline_at"),
+)
+
+trusted_flaggers = Table(
+    "trusted_flaggers",
+    metadata,
+    Column("account", String, primary_key=True),
+    Column("organisation", String, nullable=False),
+    Column("since", UTCDateTime),
+    Column("added_by", String, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    Index(None, "organisation"),
 )

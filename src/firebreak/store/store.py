@@ -55,6 +55,7 @@ from firebreak.store.schema import (
     accounts_enforcement,
     audit_log,
     reports,
+    trusted_flaggers,
 )
 from firebreak.store.url import parse_db_url, safe_url
 
@@ -82,6 +83,16 @@ ENFORCEMENT_ROWS = pl.Schema(
         "reason": pl.String(),
         "updated_by": pl.String(),
         "updated_at": TS,
+    }
+)
+#: columns of the frame :meth:`Store.trusted_flaggers` returns.
+TRUSTED_ROWS = pl.Schema(
+    {
+        "account": pl.String(),
+        "organisation": pl.String(),
+        "since": TS,
+        "added_by": pl.String(),
+        "added_at": TS,
     }
 )
 UPSERT_BATCH = 5_000
@@ -400,7 +411,7 @@ class Store:
 
     @_guarded("claiming reports")
     def claim_reports(self, n: int, *, worker: str | None = None) -> pl.DataFrame:
-        """Atomically move up to ``n`` of the oldest ``queued`` reports to ``in_review``.
+        """Atomically move up to ``n`` of the oldest ``queued`` reports to ``in_review``, trusted flaggers' first.
 
         Concurrent callers never receive the same report (PostgreSQL: ``FOR UPDATE
         SKIP LOCKED``; SQLite: one writer at a time). Returns the claimed reports,
@@ -412,7 +423,12 @@ class Store:
         pick = (
             select(reports.c.id)
             .where(reports.c.state == "queued")
-            .order_by(reports.c.received_at, reports.c.id)
+            .order_by(
+                # trusted flaggers' reports first (the DSA's Article 22: processed with priority)
+                case((reports.c.reporter.in_(select(trusted_flaggers.c.account)), 0), else_=1),
+                reports.c.received_at,
+                reports.c.id,
+            )
             .limit(n)
             .with_for_update(skip_locked=True)
             .cte("picked")
@@ -595,6 +611,57 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return pl.from_dicts([dict(r) for r in rows], schema=ENFORCEMENT_ROWS) if rows else pl.DataFrame(schema=ENFORCEMENT_ROWS)
+
+    # -- trusted flaggers -------------------------------------------------------
+    @_guarded("adding trusted flaggers")
+    def add_trusted_flaggers(self, rows: pl.DataFrame, *, actor: str) -> int:
+        """Add or update trusted-flagger accounts (``account, organisation[, since]``); returns how many.
+
+        Each account written appends a ``trusted_flagger.add`` audit entry in the same transaction.
+        """
+        missing = [c for c in ("account", "organisation") if c not in rows.columns]
+        if missing:
+            raise StoreError(f"trusted flaggers need {', '.join(missing)}")
+        frame = rows.with_columns(
+            [pl.lit(None, dtype=TS).alias("since")] if "since" not in rows.columns else [pl.col("since").cast(TS)]
+        ).select("account", "organisation", "since").unique("account", keep="last", maintain_order=True)
+        if frame.filter(pl.col("account").is_null() | pl.col("organisation").is_null()).height:
+            raise StoreError("trusted flaggers need an account and an organisation on every row")
+        now = _now()
+        with self._write() as conn:
+            for row in frame.iter_rows(named=True):  # an operator's registry: tens of rows
+                values = {"organisation": row["organisation"], "since": row["since"], "added_by": actor, "added_at": now}
+                conn.execute(
+                    self._insert(trusted_flaggers)
+                    .values(account=row["account"], **values)
+                    .on_conflict_do_update(index_elements=["account"], set_=values)
+                )
+                detail = {"organisation": row["organisation"], "since": row["since"].isoformat() if row["since"] else None}
+                self._append(conn, actor, "trusted_flagger.add", "account", row["account"], detail, now)
+        return frame.height
+
+    @_guarded("removing trusted flaggers")
+    def remove_trusted_flaggers(self, accounts: list[str], *, actor: str) -> int:
+        """Remove ``accounts`` from the registry (audited); returns how many were registered."""
+        now = _now()
+        removed = 0
+        with self._write() as conn:
+            for account in dict.fromkeys(accounts):
+                gone = conn.execute(trusted_flaggers.delete().where(trusted_flaggers.c.account == account)).rowcount
+                if gone:
+                    removed += 1
+                    self._append(conn, actor, "trusted_flagger.remove", "account", account, {}, now)
+        return removed
+
+    @_guarded("reading trusted flaggers")
+    def trusted_flaggers(self) -> pl.DataFrame:
+        """The registry as a frame with columns :data:`TRUSTED_ROWS`, sorted by organisation and account."""
+        query = select(*(trusted_flaggers.c[name] for name in TRUSTED_ROWS)).order_by(
+            trusted_flaggers.c.organisation, trusted_flaggers.c.account
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pl.from_dicts([dict(r) for r in rows], schema=TRUSTED_ROWS) if rows else pl.DataFrame(schema=TRUSTED_ROWS)
 
     # -- audit log --------------------------------------------------------------
     @_guarded("writing the audit log")

@@ -22,8 +22,13 @@ CONFOUNDERS = (
     "f4f_bot",
     "single_follow",
     "mass_reported",
+    "researcher",
+    "ngo",
+    "law_enforcement",
 )
-PRESETS = ("default", "hard", "large")
+#: confounder kinds whose work is to follow, search and report sellers (journalists and advocates included).
+WATCHER_KINDS = ("journalist", "advocate", "researcher", "ngo", "law_enforcement")
+PRESETS = ("default", "hard", "large", "invented")
 
 
 def _default_confounders() -> dict[str, int]:
@@ -37,6 +42,9 @@ def _default_confounders() -> dict[str, int]:
         "f4f_bot": 20,
         "single_follow": 60,
         "mass_reported": 20,
+        "researcher": 10,
+        "ngo": 10,
+        "law_enforcement": 10,
     }
 
 
@@ -92,6 +100,8 @@ class SimConfig:
     harassment_group: int = 12
     f4f_follows: tuple[int, int] = (1_500, 3_000)
     journalists_view_sellers: bool = False
+    watchers_follow_sellers: float = 0.5  # share of journalists and advocates who follow (and mostly report) 1-4 sellers
+    invented_networks: int = 0  # networks (the last ones) whose sellers and buyers use only invented words, no lexicon term
     base_graph: str | None = None  # a real edge list for the benign follow structure
     base_graph_directed: bool | None = None  # None: read it from the file's SNAP comment
     start: str = "2023-01-01T00:00:00Z"
@@ -122,14 +132,15 @@ def _scaled(counts: dict[str, int], factor: float) -> dict[str, int]:
 def preset(
     name: str = "default", *, seed: int = 0, accounts: int | None = None, base_graph: str | None = None
 ) -> SimConfig:
-    """The :class:`SimConfig` for preset ``name`` (``default``, ``hard`` or ``large``).
+    """The :class:`SimConfig` for preset ``name`` (``default``, ``hard``, ``large`` or ``invented``: the
+    default platform where one network uses only invented words, no lexicon term at all).
 
     ``accounts`` overrides the preset's size; network and confounder counts scale with it.
     Raises ``ValueError`` for an unknown preset or fewer than 500 accounts.
     """
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-    base_size = {"default": 20_000, "hard": 20_000, "large": 1_000_000}[name]
+    base_size = {"default": 20_000, "hard": 20_000, "large": 1_000_000, "invented": 20_000}[name]
     if base_graph and accounts is None:  # size the networks to the real graph
         from firebreak.lab.sim.edgelist import load_edge_list
 
@@ -156,6 +167,8 @@ def preset(
             false_report_share=0.2,
             intra_community=0.75,
         )
+    if name == "invented":
+        cfg = cfg.replace(invented_networks=1, novel_terms_per_network=5)
     if name == "large":
         cfg = cfg.replace(mean_follows=62.0, communities=200, posts_per_account=1.0, events_per_account=2.0)
     # networks: grow slowly with size (more networks, somewhat bigger ones)

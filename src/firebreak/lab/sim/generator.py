@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from firebreak.lab.sim.confounders import plant_confounders
 from firebreak.lab.sim.media import random_hashes, to_hex
 from firebreak.lab.sim.networks import abusive_accounts, plant_networks
 from firebreak.lab.sim.population import AGE_NAMES, build_population
+from firebreak.lab.sim.watchers import drop_watcher_messages, plant_watchers, trusted_frame
 from firebreak.lab.sim.world import ROLE_NAMES, ROLE_SELLER, World
 from firebreak.snapshot.model import Snapshot
 from firebreak.snapshot.schema import MEDIA, TS
@@ -34,13 +35,16 @@ class SimOutput:
 
     ``labels`` has columns ``account, role, network, camouflage, confounder``;
     ``bank`` holds hex hashes (64 hex = PDQ, 32 hex = MD5); ``truth`` is what
-    ``truth.json`` holds (novel and known terms, networks, recreated pairs, config).
+    ``truth.json`` holds (novel and known terms, networks, recreated pairs, config);
+    ``trusted`` is the trusted-flagger registry (``account, organisation, since``) an
+    operator would load: vetted watchers' accounts (``trusted_flaggers.csv``).
     """
 
     snapshot: Snapshot
     labels: pl.DataFrame
     bank: list[str]
     truth: dict[str, Any]
+    trusted: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"account": pl.String, "organisation": pl.String, "since": pl.Datetime("us", "UTC")}))
 
 
 def _fixed_accounts(cfg: SimConfig) -> int:
@@ -79,6 +83,7 @@ def generate(config: SimConfig, progress: Callable[[str], None] | None = None) -
     plant_networks(w)
     tick("networks")
     plant_confounders(w)
+    plant_watchers(w)
     tick("confounders")
     covered = np.zeros(w.n, bool)
     covered[pl.concat([p.select("idx") for p in w.profiles])["idx"].to_numpy()] = True
@@ -95,6 +100,7 @@ def generate(config: SimConfig, progress: Callable[[str], None] | None = None) -
     activity[w.confounder == CONFOUNDERS.index("f4f_bot")] = 0.02
     activity[quiet] = 0.0
     benign_events(w, follows, activity)
+    drop_watcher_messages(w)
     del follows
     ordinary_reports(w, ~quiet & (w.role != ROLE_SELLER))
     tick("events and reports")
@@ -220,7 +226,7 @@ def _finish(w: World, key: np.ndarray) -> SimOutput:
         labels=labels.select("account", "role", "network"),
         manifest={"format": 1, "platform": "firebreak-sim", "exported_at": cfg.end},
     )
-    return SimOutput(snapshot=snapshot, labels=labels, bank=bank, truth=truth)
+    return SimOutput(snapshot=snapshot, labels=labels, bank=bank, truth=truth, trusted=trusted_frame(w, ids, w.start))
 
 
 def _labels(w: World, ids: pl.Series, key: np.ndarray) -> pl.DataFrame:
@@ -301,7 +307,8 @@ def simulate(
 
 
 def write_extras(out: SimOutput, out_dir: str | Path) -> None:
-    """Write ``labels.jsonl``, ``hashbank.txt`` and ``truth.json`` for ``out`` into ``out_dir``."""
+    """Write ``labels.jsonl``, ``hashbank.txt``, ``truth.json`` and (when it has rows) ``trusted_flaggers.csv``
+    for ``out`` into ``out_dir``."""
     out_dir = Path(out_dir)
     for enc in ("parquet", "jsonl.gz", "csv"):
         (out_dir / f"labels.{enc}").unlink(missing_ok=True)
@@ -309,4 +316,6 @@ def write_extras(out: SimOutput, out_dir: str | Path) -> None:
     with (out_dir / "hashbank.txt").open("w", encoding="utf-8") as fh:
         fh.write("# synthetic hash bank: 64 hex = PDQ, 32 hex = MD5 (random; no real material)\n")
         fh.write("\n".join(out.bank) + "\n")
+    if out.trusted.height:
+        out.trusted.with_columns(pl.col("since").dt.strftime("%Y-%m-%d")).write_csv(out_dir / "trusted_flaggers.csv")
     (out_dir / "truth.json").write_text(json.dumps(out.truth, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")

@@ -122,6 +122,7 @@ def plant_networks(w: World) -> None:
             {
                 "id": f"net{k + 1:02d}", "sellers": sellers, "cams": cams, "succ": succ, "pred": pred,
                 "ban": ban, "buyers": buyers, "novel": novel, "dests": dests,
+                "invented": k >= cfg.networks - cfg.invented_networks,
                 "weight": 1.0 + rng.pareto(1.2, n_s + len(pred)),
             }
         )
@@ -226,7 +227,12 @@ def _seller_content(w: World, n: dict[str, Any]) -> None:
         if m == 0:
             continue
         base = profiles_like_benign(w, idx)
-        if kind == "overt":
+        if n["invented"] and kind in ("overt", "obfuscated"):  # only the network's own invented words
+            first, second = _two_distinct(rng, novel, m)
+            bio = "#" + first + " · #" + second
+            links = dest_links(m, np.ones(m, bool))
+            handle = V.pick(rng, V.HANDLE_WORDS, m) + "_" + first + pl.Series(rng.integers(1, 99, m)).cast(pl.String)
+        elif kind == "overt":
             bio = V.join([_age_codes(rng, m, False), V.pick(rng, emoji, m), V.pick(rng, V.SELLING_WORDS, m)], " · ")
             links = dest_links(m, np.ones(m, bool))
             handle = V.pick(rng, V.HANDLE_WORDS, m) + "_" + V.pick(rng, known_tags, m) + pl.Series(rng.integers(1, 99, m)).cast(pl.String)
@@ -246,14 +252,15 @@ def _seller_content(w: World, n: dict[str, Any]) -> None:
             bio = V.pick(rng, ("back again ✨", "new acc", "same me, new page", "☁️", ""), m)
             links = dest_links(m, rng.random(m) < 0.6)
         w.add("profiles", {"idx": idx, "handle": handle, "display_name": base["display_name"], "bio": bio, "links": links})
-        _seller_posts(w, kind, idx, dests, novel, obf_tags, obf_sell)
+        _seller_posts(w, kind, idx, dests, novel, obf_tags, obf_sell, invented=bool(n["invented"]))
 
 
 def _seller_posts(
-    w: World, kind: str, idx: np.ndarray, dests: pl.Series, novel: list[str], obf_tags: list[str], obf_sell: list[str]
+    w: World, kind: str, idx: np.ndarray, dests: pl.Series, novel: list[str], obf_tags: list[str], obf_sell: list[str], *, invented: bool = False
 ) -> None:
     """1-5 posts per seller in ``idx``: menus with placeholder items, prices and coded
-    hashtags (overt or obfuscated), or ordinary captions (silent, recreated)."""
+    hashtags (overt or obfuscated), or ordinary captions (silent, recreated); an
+    ``invented`` network's overt and obfuscated sellers post placeholders and its invented hashtags only."""
     rng, cfg = w.rng, w.cfg
     per = 1 + rng.poisson(2, len(idx))
     author = np.repeat(idx, per)
@@ -268,7 +275,15 @@ def _seller_posts(
         nov = pl.concat([pl.Series(novel, dtype=pl.String), nov.slice(len(novel))])
     near_bank = np.zeros(m, bool)
     links = pl.Series([[]] * m, dtype=pl.List(pl.String))
-    if kind in ("overt", "obfuscated"):
+    if kind in ("overt", "obfuscated") and invented:
+        near_bank = np.repeat(rng.random(len(idx)) < cfg.seller_bank_media, per) & (rng.random(m) < 0.7)
+        t1, t2 = _two_distinct(rng, novel, m)
+        out = pl.DataFrame({"t1": t1, "t2": t2}).select(
+            text=pl.lit("[item] · [item] #") + pl.col("t1") + pl.lit(" #") + pl.col("t2"),
+            hashtags=pl.concat_list("t1", "t2"),
+        )
+        links = V.maybe_list(V.gather(dests.to_list(), rng.integers(0, len(dests), m)), rng.random(m) < 0.4)
+    elif kind in ("overt", "obfuscated"):
         near_bank = np.repeat(rng.random(len(idx)) < cfg.seller_bank_media, per) & (rng.random(m) < 0.7)
         if kind == "overt":
             t1, t2 = _two_distinct(rng, list(V.KNOWN_HASHTAGS), m)
@@ -347,7 +362,7 @@ def _buyer_events(w: World, nets: list[dict[str, Any]], edges: pl.DataFrame) -> 
         b = n["buyers"][searcher[n["buyers"]]]
         actor = np.repeat(b, 1 + rng.poisson(1.5, len(b)))
         k = len(actor)
-        which = rng.choice(4, size=k, p=[0.45, 0.15, 0.1, 0.3])
+        which = np.full(k, 3) if n["invented"] else rng.choice(4, size=k, p=[0.45, 0.15, 0.1, 0.3])
         options = [
             ("#" + V.pick(rng, list(V.KNOWN_HASHTAGS), k)).to_list(),
             V.pick(rng, obf, k).to_list(),
