@@ -39,7 +39,8 @@ def test_reopen_keeps_data_and_revision(db_url: str, reports_frame: Callable[...
 
 
 def test_verify_only_refuses_unmigrated_database(db_url: str) -> None:
-    with pytest.raises(StoreError, match=r"schema revision none, this Firebreak needs 0001: open_store\(url\) migrates it"):
+    needs = rf"schema revision none, this Firebreak needs {head_revision()}: open_store\(url\) migrates it"
+    with pytest.raises(StoreError, match=needs):
         open_store(db_url, upgrade=False)
     open_store(db_url).close()
     open_store(db_url, upgrade=False).close()

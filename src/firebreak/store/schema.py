@@ -9,6 +9,8 @@ This describes the schema at the migrations' head; the migrations in
   raised, and only an explicit retry limit parks it as ``failed``. Rows are never
   deleted.
 - ``accounts_enforcement``: each account's current enforcement state.
+- ``users`` and ``sessions``: console and API users (argon2 password hashes, SHA-256 of
+  API tokens) and console sessions (SHA-256 of the session id, its CSRF token).
 - ``audit_log``: append-only record of every decision (triggers reject UPDATE and
   DELETE on both SQLite and PostgreSQL).
 """
@@ -130,4 +132,31 @@ audit_log = Table(
     Index(None, "subject_kind", "subject", "id"),
     Index(None, "action", "id"),
     Index(None, "at"),
+)
+
+#: roles a console or API user may hold (see ``firebreak.api.auth`` for what each may do).
+USER_ROLES = ("reviewer", "lead", "admin", "integration")
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("role", String, nullable=False),
+    Column("password_hash", Text),
+    Column("token_hash", String, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled", Integer, nullable=False, server_default="0"),
+    CheckConstraint(_in("role", USER_ROLES), name="role"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String, primary_key=True),
+    Column("user_name", String, nullable=False),
+    Column("csrf", String, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "user_name"),
+    Index(None, "expires_at"),
 )
