@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from firebreak.commands import demo, detect, guard, ingest, media, scan, simulate
+from firebreak.commands import demo, detect, guard, ingest, media, scan, serve, simulate
 
 app = typer.Typer(
     name="firebreak",
@@ -18,7 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (simulate, ingest, detect, media, scan, guard, demo):
+for _module in (simulate, ingest, detect, media, scan, guard, demo, serve):
     _module.register(app)
 
 

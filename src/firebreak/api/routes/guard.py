@@ -1,0 +1,27 @@
+"""``/v1/guard/filter``: the guard of the scan in force, for the platform's recommenders and search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+
+from firebreak.api.auth import Principal, require
+from firebreak.api.deps import Services, services
+from firebreak.api.models import GuardIn, GuardOut, Removed
+
+router = APIRouter(prefix="/v1/guard", tags=["guard"])
+
+
+@router.post("/filter", response_model=GuardOut, responses={503: {"description": "No scan in force."}})
+async def guard_filter(
+    body: GuardIn,
+    _: Annotated[Principal, Depends(require("guard:filter"))],
+    svc: Annotated[Services, Depends(services)],
+) -> GuardOut:
+    """The candidates ``viewer`` may be shown on ``surface``, and those removed with the guard's reason."""
+    state = svc.scans.current()
+    if state is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no scan in force: start the server with --scan DIR")
+    allowed, removed = state.filter(body.viewer, body.candidates, body.surface)
+    return GuardOut(allowed=allowed, removed=[Removed(account=a, reason=r) for a, r in removed], scan=state.version)
