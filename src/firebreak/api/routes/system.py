@@ -57,6 +57,8 @@ def logout(request: Request, svc: Annotated[Services, Depends(services)]) -> Res
     header = request.headers.get("authorization", "")
     if principal is None or not header.lower().startswith("bearer "):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication required", {"WWW-Authenticate": "Bearer"})
+    if principal.csrf is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an API token is not a session: nothing to log out")
     svc.auth.logout(header.split(" ", 1)[1].strip())
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
