@@ -33,7 +33,7 @@ def submit_report(
     return ReportOut(**record)
 
 
-@router.get("/{report_id}", response_model=ReportOut, responses={404: {"description": "No such report."}})
+@router.get("/{report_id:path}", response_model=ReportOut, responses={404: {"description": "No such report."}})
 def get_report(
     report_id: str,
     _: Annotated[Principal, Depends(require("reports:read"))],
