@@ -58,6 +58,7 @@ def register(app: typer.Typer) -> None:
                         log_level="warning", access_log=False)
             return
         application = create_app(settings)
+        _exit_zero_after_graceful_stop()
         print(f"firebreak: serving on http://{host}:{port} (store {application.state.services.store.url})",
               file=sys.stderr, flush=True)
         uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=10)
@@ -121,3 +122,18 @@ def settings_json(settings: object) -> str:
     import json
 
     return json.dumps({k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(settings).items()})  # type: ignore[call-overload]
+
+
+def _exit_zero_after_graceful_stop() -> None:
+    """Make SIGTERM/SIGINT end the process with status 0 once uvicorn has shut down gracefully.
+
+    Uvicorn drains connections and runs the shutdown hooks, then re-raises the signal it
+    caught under the handler that was installed before it started: this one.
+    """
+    import signal
+
+    def _done(signum: int, _frame: object) -> None:
+        raise SystemExit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _done)

@@ -20,8 +20,6 @@ from firebreak.api.deps import Services, services
 from firebreak.api.models import DecisionIn
 from firebreak.api.routes.cases import apply_decision
 from firebreak.api.services import DECISIONS, POLICIES, CaseNotFound
-from firebreak.web.charts import dashboard_charts
-from firebreak.web.graph import layout
 from firebreak.web.highlight import segments
 
 HERE = Path(__file__).resolve().parent
@@ -126,6 +124,8 @@ def case_page(
         case = svc.cases.get_case(case_id)
     except CaseNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+    from firebreak.web.graph import layout  # igraph: loaded on the first case page
+
     nodes, edges = layout(case)
     return _page(
         request,
@@ -194,6 +194,8 @@ def dashboard(
     who: Annotated[Principal, Depends(console_user("cases:read"))],
 ) -> HTMLResponse:
     """Metrics with charts, and the last audit's exposure plot when the server was given ``--audit``."""
+    from firebreak.web.charts import dashboard_charts  # Matplotlib: loaded on the first dashboard
+
     m = svc.cases.metrics()
     exposure = svc.audit_dir is not None and (svc.audit_dir / "exposure.png").is_file()
     return _page(request, "dashboard.html", who, m=m, charts=dashboard_charts(m), exposure=exposure)
