@@ -27,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -49,6 +50,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit:read": frozenset({"reviewer", "lead", "admin"}),
     "metrics:read": frozenset({"lead", "admin"}),
     "admin": frozenset({"admin"}),
+}
+#: responses every authenticated route may give, for the OpenAPI document.
+PROTECTED: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON."},
+    401: {"description": "No valid bearer token or session."},
+    403: {"description": "The caller's role lacks the right, or a cookie request lacks its CSRF token."},
 }
 SESSION_COOKIE = "firebreak_session"
 CSRF_HEADER = "X-CSRF-Token"

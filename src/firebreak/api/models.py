@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 
@@ -20,6 +20,14 @@ class ReportIn(BaseModel):
     reason: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$", description="The platform's reason code.")
     created_at: datetime = Field(description="When the user reported (ISO 8601; no offset means UTC).")
     text: str | None = Field(default=None, max_length=10_000, description="The reporter's free text.")
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        """Only ISO 8601 text: a bare number would be read as a Unix time and is rejected."""
+        if not isinstance(value, str | datetime):
+            raise ValueError("created_at must be an ISO 8601 date-time string")
+        return value
 
 
 class ReportAccepted(BaseModel):

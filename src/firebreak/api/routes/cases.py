@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
-from firebreak.api.auth import Principal, require
+from firebreak.api.auth import PROTECTED, Principal, require
 from firebreak.api.deps import Services, services
 from firebreak.api.models import AuditOut, CaseDetailOut, CaseOut, DecisionIn, DecisionOut, MemberOut
 from firebreak.api.services import CaseNotFound, DecisionError, DecisionResult
 from firebreak.errors import FirebreakError
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], responses=PROTECTED)
 
 
 def case_detail(svc: Services, case_id: str) -> CaseDetailOut:

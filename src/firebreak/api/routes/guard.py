@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
-from firebreak.api.auth import Principal, require
+from firebreak.api.auth import PROTECTED, Principal, require
 from firebreak.api.deps import Services, services
 from firebreak.api.models import GuardIn, GuardOut, Removed
 
-router = APIRouter(prefix="/v1/guard", tags=["guard"])
+router = APIRouter(prefix="/v1/guard", tags=["guard"], responses=PROTECTED)
 
 
 @router.post("/filter", response_model=GuardOut, responses={503: {"description": "No scan in force."}})

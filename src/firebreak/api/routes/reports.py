@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 
-from firebreak.api.auth import Principal, require
+from firebreak.api.auth import PROTECTED, Principal, require
 from firebreak.api.deps import Services, services
 from firebreak.api.models import ReportAccepted, ReportIn, ReportOut
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=PROTECTED)
 
 
 @router.post(

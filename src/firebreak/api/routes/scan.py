@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.exceptions import RequestValidationError
 
-from firebreak.api.auth import Principal, require
+from firebreak.api.auth import PROTECTED, Principal, require
 from firebreak.api.deps import Services, services
 from firebreak.api.models import AuditOut, EvidenceOut, NetworkOut, ScanOut
 from firebreak.api.services import CaseNotFound
 
-router = APIRouter(prefix="/v1", tags=["scan"])
+router = APIRouter(prefix="/v1", tags=["scan"], responses=PROTECTED)
 
 
 def scan_summary(svc: Services) -> ScanOut:
@@ -82,12 +83,19 @@ def get_audit(
     subject: str | None = None,
     action: str | None = None,
     actor: str | None = None,
-    since: datetime | None = None,
+    since: Annotated[str | None, Query(description="RFC 3339 date-time", json_schema_extra={"format": "date-time"})] = None,
     after_id: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AuditOut]:
     """Audit log entries matching every filter, oldest first (page with ``after_id``)."""
+    try:
+        when = None if since is None else datetime.fromisoformat(since)
+    except ValueError:
+        error = {"type": "datetime_parsing", "loc": ("query", "since"), "msg": "not an RFC 3339 date-time", "input": since}
+        raise RequestValidationError([error]) from None
+    if when is not None and when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
     entries = svc.store.audit_entries(
-        subject_kind=subject_kind, subject=subject, action=action, actor=actor, since=since, after_id=after_id, limit=limit
+        subject_kind=subject_kind, subject=subject, action=action, actor=actor, since=when, after_id=after_id, limit=limit
     )
     return [AuditOut.model_validate(e, from_attributes=True) for e in entries]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from firebreak.api.auth import Principal, current_principal, require
+from firebreak.api.auth import PROTECTED, Principal, current_principal, require
 from firebreak.api.deps import Services, services
 from firebreak.api.metrics import CONTENT_TYPE, metrics_text
 from firebreak.api.models import Health, LoginIn, LoginOut, ScanOut
@@ -34,7 +34,7 @@ def healthz(svc: Annotated[Services, Depends(services)]) -> Response | Health:
     return body
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}})
+@router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE: {}}}, **PROTECTED})
 def metrics(
     _: Annotated[Principal, Depends(require("metrics:read"))], svc: Annotated[Services, Depends(services)]
 ) -> Response:
@@ -42,7 +42,7 @@ def metrics(
     return Response(metrics_text(svc.registry), media_type=CONTENT_TYPE)
 
 
-@router.post("/v1/login", response_model=LoginOut, responses={401: {}, 429: {}}, tags=["session"])
+@router.post("/v1/login", response_model=LoginOut, responses={400: PROTECTED[400], 401: {"description": "Wrong name or password."}, 429: {"description": "Too many failed logins."}}, tags=["session"])
 def login(body: LoginIn, request: Request, svc: Annotated[Services, Depends(services)]) -> LoginOut:
     """Exchange a password for a session token (rate limited per name and per client address)."""
     client = request.client.host if request.client else "unknown"
@@ -50,7 +50,7 @@ def login(body: LoginIn, request: Request, svc: Annotated[Services, Depends(serv
     return LoginOut(token=token, csrf_token=csrf, expires_at=expires)
 
 
-@router.post("/v1/logout", status_code=status.HTTP_204_NO_CONTENT, responses={401: {}}, tags=["session"])
+@router.post("/v1/logout", status_code=status.HTTP_204_NO_CONTENT, responses=PROTECTED, tags=["session"])
 def logout(request: Request, svc: Annotated[Services, Depends(services)]) -> Response:
     """End the session whose token is presented as bearer."""
     principal = current_principal(request)
@@ -63,7 +63,7 @@ def logout(request: Request, svc: Annotated[Services, Depends(services)]) -> Res
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/v1/admin/scan/publish", response_model=ScanOut, tags=["admin"])
+@router.post("/v1/admin/scan/publish", response_model=ScanOut, responses=PROTECTED, tags=["admin"])
 def publish_scan(
     _: Annotated[Principal, Depends(require("admin"))], svc: Annotated[Services, Depends(services)]
 ) -> ScanOut:
@@ -72,7 +72,7 @@ def publish_scan(
     return scan_summary(svc)
 
 
-@router.get("/v1/admin/users", tags=["admin"])
+@router.get("/v1/admin/users", responses=PROTECTED, tags=["admin"])
 def list_users(
     _: Annotated[Principal, Depends(require("admin"))], svc: Annotated[Services, Depends(services)]
 ) -> list[dict[str, object]]:
