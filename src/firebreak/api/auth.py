@@ -262,7 +262,8 @@ def require(permission: str) -> Callable[[Request], Principal]:
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
-    def dependency(request: Request) -> Principal:
+    async def dependency(request: Request) -> Principal:
+        # async: most calls are answered from the credential cache, without a thread hop
         principal = current_principal(request)
         if principal is None:
             raise HTTPException(

@@ -27,7 +27,7 @@ class Services:
     audit_dir: Path | None
 
 
-def services(request: Request) -> Services:
-    """The server's :class:`Services`."""
+async def services(request: Request) -> Services:
+    """The server's :class:`Services` (async: no thread hop for a lookup)."""
     found: Services = request.app.state.services
     return found

@@ -29,6 +29,8 @@ from firebreak.results import ScanResults, read_scan
 log = logging.getLogger("firebreak.api")
 SCAN_FILES = ("scores.jsonl", "networks.jsonl", "terms.jsonl", "manifest.json")
 SURFACES = ("suggested", "search", "explore")
+_MINOR = REASONS.index("minor_protection")
+_REASON_NAMES = np.asarray(REASONS, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -48,16 +50,20 @@ class ScanState:
     #: follows among flagged accounts (src, dst) or empty.
     follows: pl.DataFrame
     networks: pl.DataFrame = field(repr=False, default_factory=pl.DataFrame)
+    #: the account ids sorted (NumPy unicode) and their dense indices, for fast lookups.
+    sorted_ids: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype="U1"))
+    sorted_order: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def filter(self, viewer: str, candidates: list[str], surface: str) -> tuple[list[str], list[tuple[str, str]]]:
         """Split ``candidates`` into those ``viewer`` may be shown and ``(account, reason)`` refused, in order.
 
         Candidates unknown to the scan count as unflagged (role none); so does an unknown viewer.
+        Ids are looked up by binary search in the sorted id array (no per-request frame work).
         """
-        cand = pl.Series("id", candidates, dtype=pl.String)
-        idx = self.ids.encode(cand)
+        cand = np.asarray(candidates, dtype=object)
+        idx = self.encode(cand)
         known = idx >= 0
-        viewer_idx = int(self.ids.encode([viewer])[0])
+        viewer_idx = int(self.encode(np.asarray([viewer], dtype=object))[0])
         refused = np.zeros(idx.size, dtype=bool)
         reasons = np.zeros(idx.size, dtype=np.int8)
         if known.any():
@@ -66,14 +72,20 @@ class ScanState:
                 np.zeros(kidx.size, dtype=np.int64), kidx, np.array([viewer_idx], dtype=np.int64), surface=surface
             )
             code = self.guard.reason_.take(kidx)
-            code = np.where(bad & (code == 0), REASONS.index("minor_protection"), code)
             refused[known] = bad
-            reasons[known] = np.where(bad, code, 0)
-        names = np.asarray(REASONS, dtype=object)
-        allowed = cand.filter(pl.Series(~refused)).to_list()
+            reasons[known] = np.where(bad, np.where(code == 0, _MINOR, code), 0)
         removed_at = np.flatnonzero(refused)
-        removed = list(zip(cand.gather(removed_at).to_list(), names[reasons[removed_at]].tolist(), strict=True))
-        return allowed, removed
+        removed = list(zip(cand[removed_at].tolist(), _REASON_NAMES[reasons[removed_at]].tolist(), strict=True))
+        return cand[~refused].tolist(), removed
+
+    def encode(self, accounts: np.ndarray) -> np.ndarray:
+        """Dense indices of ``accounts`` (an object array of ids); ``-1`` for ids the scan does not know."""
+        if accounts.size == 0 or self.sorted_ids.size == 0:
+            return np.full(accounts.size, -1, dtype=np.int64)
+        keys = accounts.astype(str)
+        pos = np.minimum(np.searchsorted(self.sorted_ids, keys), self.sorted_ids.size - 1)
+        hit = self.sorted_ids[pos] == keys
+        return np.where(hit, self.sorted_order[pos], -1).astype(np.int64)
 
 
 def _signature(directory: Path) -> str:
@@ -133,7 +145,11 @@ def load_scan(directory: Path, snapshot: Path | None = None) -> ScanState:
         ids = IdMap.from_ids(flagged)
         minor = None
     guard = Guard(block_search_terms=False).fit(ids, scores, networks=networks, terms=results.terms, minor=minor)
+    all_ids = ids.ids.to_numpy().astype(str)
+    order = np.argsort(all_ids, kind="stable")
     return ScanState(
+        sorted_ids=all_ids[order],
+        sorted_order=order.astype(np.int64),
         directory=directory,
         version=f"{directory.name}@{abs(hash(version)) % 10**12:012d}",
         loaded_at=datetime.now(UTC),
