@@ -34,17 +34,17 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-import orjson
 import numpy as np
+import orjson
 import polars as pl
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _platform import platform, store_with_token  # noqa: E402
+from _platform import platform, store_with_token
 
-from firebreak.api.scanstate import load_scan  # noqa: E402
-from firebreak.snapshot.schema import REPORTS  # noqa: E402
-from firebreak.store import open_store  # noqa: E402
+from firebreak.api.scanstate import load_scan
+from firebreak.snapshot.schema import REPORTS
+from firebreak.store import open_store
 
 CANDIDATES = 100
 

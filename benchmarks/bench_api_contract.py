@@ -23,12 +23,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _platform import platform  # noqa: E402
+from _platform import platform
 
-from firebreak.api.app import ServerSettings, create_app  # noqa: E402
-from firebreak.api.auth import hash_password  # noqa: E402
-from firebreak.store import open_store  # noqa: E402
-from firebreak.store.users import add_user  # noqa: E402
+from firebreak.api.app import ServerSettings, create_app
+from firebreak.api.auth import hash_password
+from firebreak.store import open_store
+from firebreak.store.users import add_user
 
 PASSWORD = "contract benchmark password"
 
@@ -52,14 +52,14 @@ def main() -> int:
             schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path_regex="^/v1/logout$")
             total_cases, total_failed = 0, 0
             t0 = time.perf_counter()
-            print(f"| operation | cases | failures |\n| --- | --- | --- |")
+            print("| operation | cases | failures |\n| --- | --- | --- |")
             for result in schema.get_all_operations():
                 operation = result.ok()
                 counts = {"cases": 0, "failed": 0, "first": ""}
 
                 @given(case=operation.as_strategy())
                 @settings(max_examples=examples, suppress_health_check=list(HealthCheck), deadline=None, database=None)
-                def run(case: schemathesis.Case) -> None:
+                def run(case: schemathesis.Case, counts: dict[str, object] = counts) -> None:
                     counts["cases"] += 1  # type: ignore[operator]
                     try:
                         case.call_and_validate(headers=headers)

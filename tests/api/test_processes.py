@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-
 from pathlib import Path
 
 import httpx
@@ -60,16 +59,16 @@ def test_users_add(db_file: str) -> None:
     token = _token(db_file)
     assert token.startswith("fbk_") and len(token.splitlines()) == 1 and len(token) > 40
     ok = subprocess.run([*CLI, "users", "add", "ann", "--role", "reviewer", "--db", db_file],
-                        input="a long password\n", capture_output=True, text=True, timeout=60)
+                        check=False, input="a long password\n", capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and ok.stdout == ""
     again = subprocess.run([*CLI, "users", "add", "ann", "--role", "lead", "--db", db_file],
-                           input="another password\n", capture_output=True, text=True, timeout=60)
+                           check=False, input="another password\n", capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and again.stderr.startswith("error: ") and "already exists" in again.stderr
     bad = subprocess.run([*CLI, "users", "add", "bob", "--role", "boss", "--db", db_file],
-                         input="x\n", capture_output=True, text=True, timeout=60)
+                         check=False, input="x\n", capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--role must be one of" in bad.stderr
     short = subprocess.run([*CLI, "users", "add", "cy", "--role", "admin", "--db", db_file],
-                           input="short\n", capture_output=True, text=True, timeout=60)
+                           check=False, input="short\n", capture_output=True, text=True, timeout=60)
     assert short.returncode == 2 and "at least 8" in short.stderr
 
 

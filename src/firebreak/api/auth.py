@@ -25,14 +25,14 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 
 from firebreak.store import Store
 from firebreak.store import users as user_store
@@ -253,7 +253,7 @@ def check_csrf(request: Request, principal: Principal, form_token: str | None = 
         raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
 
 
-def require(permission: str) -> Callable[[Request], Principal]:
+def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
     """A FastAPI dependency: the caller, if authenticated (else 401) and allowed ``permission`` (else 403).
 
     Cookie-authenticated unsafe requests must carry the CSRF token in the ``X-CSRF-Token``

@@ -47,18 +47,18 @@ class OperationsCollector(Collector):
                 tta.add_metric([q], v)
         yield tta
         yield GaugeMetricFamily("firebreak_cases_open", "Open cases in the scan in force.", value=m.cases_open)
-        state = self.scan()
-        if state is not None:
+        scan_state = self.scan()
+        if scan_state is not None:
             refused = GaugeMetricFamily(
                 "firebreak_guard_refusals", "Candidates the guard refused since the scan loaded.", labels=["reason"]
             )
-            counts = state.guard.counts_
+            counts = scan_state.guard.counts_
             for i, name in enumerate(REASONS):
                 if i:
                     refused.add_metric([name], float(counts[i]))
             yield refused
             yield GaugeMetricFamily(
-                "firebreak_scan_loaded_timestamp_seconds", "When the scan in force was loaded.", value=state.loaded_at.timestamp()
+                "firebreak_scan_loaded_timestamp_seconds", "When the scan in force was loaded.", value=scan_state.loaded_at.timestamp()
             )
 
 

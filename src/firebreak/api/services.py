@@ -151,7 +151,7 @@ def _quantile(values: pl.Series, q: float) -> float | None:
     if values.len() == 0:
         return None
     value = values.quantile(q, interpolation="linear")
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    return None if value is None else float(value)
 
 
 class StoreCaseService:
@@ -333,7 +333,7 @@ class StoreCaseService:
         known = scores.height > 0 or state.ids.encode([account])[0] >= 0
         if not known:
             raise CaseNotFound(f"account {account!r} is not in the scan in force")
-        row = scores.row(0, named=True) if scores.height else {"role": "none", "risk": 0.0, "network": None}
+        row: dict[str, Any] = scores.row(0, named=True) if scores.height else {"role": "none", "risk": 0.0, "network": None}
         texts: list[tuple[str, str]] = []
         bio = state.accounts.filter(pl.col("id") == account)
         if bio.height:
@@ -463,7 +463,7 @@ class StoreCaseService:
         return Metrics(
             reports_by_state=reports_by_state,
             enforced_by_state=enforced_by_state,
-            queue_age_s=float(queue_ages["h"].max() or 0.0) * 3600.0 if queue_ages.height else 0.0,
+            queue_age_s=float(queue_ages.get_column("h").max() or 0.0) * 3600.0 if queue_ages.height else 0.0,  # type: ignore[arg-type]
             proactive_rate=None if proactive is None else float(proactive),
             time_to_action_p50_s=_quantile(tta["s"], 0.5),
             time_to_action_p95_s=_quantile(tta["s"], 0.95),

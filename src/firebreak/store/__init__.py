@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from firebreak.errors import StoreError
 from firebreak.store.schema import ENFORCEMENT_STATES, REPORT_OUTCOMES, REPORT_STATES
-from firebreak.store.store import ENFORCEMENT_ROWS, REPORT_ROWS, AuditEntry, Store, open_store
+from firebreak.store.store import (
+    ENFORCEMENT_ROWS,
+    REPORT_ROWS,
+    AuditEntry,
+    Store,
+    open_store,
+)
 from firebreak.store.url import normalize_db_url, resolve_db_url
 
 __all__ = [

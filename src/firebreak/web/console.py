@@ -15,7 +15,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from firebreak.api.auth import SESSION_COOKIE, SESSION_TTL, Principal, check_csrf, current_principal
+from firebreak.api.auth import (
+    SESSION_COOKIE,
+    SESSION_TTL,
+    Principal,
+    check_csrf,
+    current_principal,
+)
 from firebreak.api.deps import Services, services
 from firebreak.api.models import DecisionIn
 from firebreak.api.routes.cases import apply_decision
@@ -67,9 +73,9 @@ def login_submit(
     try:
         token, _, _ = svc.auth.login(name, password, client)
     except HTTPException as exc:
-        response = _page(request, "login.html", None, error=exc.detail)
-        response.status_code = exc.status_code
-        return response
+        page = _page(request, "login.html", None, error=exc.detail)
+        page.status_code = exc.status_code
+        return page
     response = RedirectResponse("/console/", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE,
@@ -194,7 +200,9 @@ def dashboard(
     who: Annotated[Principal, Depends(console_user("cases:read"))],
 ) -> HTMLResponse:
     """Metrics with charts, and the last audit's exposure plot when the server was given ``--audit``."""
-    from firebreak.web.charts import dashboard_charts  # Matplotlib: loaded on the first dashboard
+    from firebreak.web.charts import (
+        dashboard_charts,  # Matplotlib: loaded on the first dashboard
+    )
 
     m = svc.cases.metrics()
     exposure = svc.audit_dir is not None and (svc.audit_dir / "exposure.png").is_file()

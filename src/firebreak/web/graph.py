@@ -68,6 +68,7 @@ def layout(case: CaseDetail, seed: int = 7) -> tuple[list[Node], list[Edge]]:
         Node(d, "destination", float(coords[offset + j, 0]), float(coords[offset + j, 1]), 7.0, COLOURS["destination"], "")
         for j, d in enumerate(case.destinations)
     ]
-    edges = [Edge(*coords[a], *coords[b], "follow") for a, b in pairs]
-    edges += [Edge(*coords[a], *coords[b], "shares") for a, b in shares]
+    xy = coords.tolist()
+    edges = [Edge(xy[a][0], xy[a][1], xy[b][0], xy[b][1], "follow") for a, b in pairs]
+    edges += [Edge(xy[a][0], xy[a][1], xy[b][0], xy[b][1], "shares") for a, b in shares]
     return nodes, edges

@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 
 from firebreak.api.auth import PROTECTED, Principal, require
 from firebreak.api.deps import Services, services
-from firebreak.api.models import AuditOut, CaseDetailOut, CaseOut, DecisionIn, DecisionOut, MemberOut
+from firebreak.api.models import (
+    AuditOut,
+    CaseDetailOut,
+    CaseOut,
+    DecisionIn,
+    DecisionOut,
+    MemberOut,
+)
 from firebreak.api.services import CaseNotFound, DecisionError, DecisionResult
 from firebreak.errors import FirebreakError
 
