@@ -135,6 +135,11 @@ async def intake(base: str, headers: dict[str, str], n: int, concurrency: int = 
         return n / (time.perf_counter() - t), errors
 
 
+def server_cpu(server: psutil.Process) -> float:
+    """CPU seconds (user + system) of the server and its worker processes."""
+    return sum(sum(p.cpu_times()[:2]) for p in [server, *server.children(recursive=True)])
+
+
 def ms(x: float) -> str:
     return f"{1000 * x:.2f} ms"
 
@@ -189,9 +194,9 @@ def main() -> None:
             server = psutil.Process(proc.pid)
             cpu_per_req = []
             for rate in rates:
-                before = sum(server.cpu_times()[:2])
+                before = server_cpu(server)
                 lat, sent, errors = asyncio.run(open_loop(base, headers, encoded, rate, seconds))
-                cpu = (sum(server.cpu_times()[:2]) - before) / max(1, lat.size)
+                cpu = (server_cpu(server) - before) / max(1, lat.size)
                 cpu_per_req.append(cpu)
                 p50, p99 = np.nanpercentile(lat, [50, 99])
                 print(f"| {rate:.0f} | {sent:.0f} | {ms(p50)} | {ms(p99)} | {p99 / b99:.1f}x | {ms(cpu)} | {errors} |",
@@ -200,7 +205,7 @@ def main() -> None:
                     knee = rate
                     break
             print(f"knee: {'not reached' if knee is None else f'{knee:.0f} req/s'}")
-            best = min(cpu_per_req)
+            best = max(min(cpu_per_req), 1e-6)
             print(f"server CPU per guard request {ms(best)} (bare filter {ms(b50)}): one worker saturates near "
                   f"{1 / best:.0f} req/s of a free core")
             rps, errors = asyncio.run(intake(base, headers, n_reports))
