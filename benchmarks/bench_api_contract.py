@@ -16,6 +16,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import schemathesis
@@ -31,6 +32,23 @@ from firebreak.store import open_store
 from firebreak.store.users import add_user
 
 PASSWORD = "contract benchmark password"
+
+
+def runner(operation: schemathesis.APIOperation, counts: dict[str, object], headers: dict[str, str],
+           examples: int) -> Callable[[], None]:
+    """A Hypothesis test calling ``operation`` with generated cases, counting cases and failures in ``counts``."""
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=examples, suppress_health_check=list(HealthCheck), deadline=None, database=None)
+    def run(case: schemathesis.Case) -> None:
+        counts["cases"] = int(counts["cases"]) + 1  # type: ignore[call-overload]
+        try:
+            case.call_and_validate(headers=headers)
+        except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
+            counts["failed"] = int(counts["failed"]) + 1  # type: ignore[call-overload]
+            counts["first"] = counts["first"] or str(exc).strip().splitlines()[0]
+
+    return run  # type: ignore[no-any-return]
 
 
 def main() -> int:
@@ -55,18 +73,8 @@ def main() -> int:
             print("| operation | cases | failures |\n| --- | --- | --- |")
             for result in schema.get_all_operations():
                 operation = result.ok()
-                counts = {"cases": 0, "failed": 0, "first": ""}
-
-                @given(case=operation.as_strategy())
-                @settings(max_examples=examples, suppress_health_check=list(HealthCheck), deadline=None, database=None)
-                def run(case: schemathesis.Case, counts: dict[str, object] = counts) -> None:
-                    counts["cases"] += 1  # type: ignore[operator]
-                    try:
-                        case.call_and_validate(headers=headers)
-                    except Exception as exc:  # noqa: BLE001 - every failure is counted and reported
-                        counts["failed"] += 1  # type: ignore[operator]
-                        counts["first"] = counts["first"] or str(exc).strip().splitlines()[0]
-
+                counts: dict[str, object] = {"cases": 0, "failed": 0, "first": ""}
+                run = runner(operation, counts, headers, examples)
                 run()
                 total_cases += int(counts["cases"])
                 total_failed += int(counts["failed"])
