@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup demo test lint postgres bench fuzz clean
 
 $(STAMP): pyproject.toml
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

@@ -29,10 +29,12 @@ LAYERS: dict[str, int] = {
     "guard": 5,
     "act": 6,
     "api": 7,
-    "web": 7,
-    "lab": 8,
-    "commands": 9,
-    "cli": 10,
+    "web": 8,
+    "server": 9,
+    "server_factory": 10,
+    "lab": 11,
+    "commands": 12,
+    "cli": 13,
 }
 
 

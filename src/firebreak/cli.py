@@ -19,6 +19,7 @@ from firebreak.commands import (
     media,
     ncmec,
     scan,
+    serve,
     simulate,
     terms,
 )
@@ -31,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (simulate, ingest, detect, media, scan, flaggers, guard, demo, terms, learn, act, ncmec):
+for _module in (simulate, ingest, detect, media, scan, flaggers, guard, demo, terms, learn, act, ncmec, serve):
     _module.register(app)
 
 

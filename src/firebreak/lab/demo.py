@@ -1,4 +1,4 @@
-"""The demo pipeline: simulate -> ingest -> scan -> evaluate -> audit.
+"""The demo pipeline: simulate -> ingest -> scan -> evaluate -> audit -> act -> NCMEC reports.
 
 :func:`run_demo` is what ``firebreak demo`` (and ``make demo``) runs: every
 stage on an embedded default platform, each writing its files under one
@@ -35,15 +35,19 @@ def run_demo(out: Path, *, seed: int, accounts: int, preset: str = "default") ->
     (``scores.jsonl``, ``networks.jsonl``, ``terms.jsonl``, ``evaluation.json``),
     ``out/audit`` (``audit.json`` and the exposure plot).
     """
+    from firebreak.act.ncmec.escalation import escalated_cases
+    from firebreak.act.ncmec.service import report_on_standin
     from firebreak.detect.media import load_bank
     from firebreak.guard.report import print_exposure_table
     from firebreak.ingestion import ingest
     from firebreak.lab.evaluate import evaluate_frames, read_truth, summary_rows
     from firebreak.lab.oracle import audit_with_labels
+    from firebreak.lab.reviewer import run_act_demo
     from firebreak.lab.sim import simulate
     from firebreak.labels import read_labels
     from firebreak.scan import ScanParams, scan
     from firebreak.snapshot import load_snapshot
+    from firebreak.store import open_store
 
     console = Console()
     out.mkdir(parents=True, exist_ok=True)
@@ -68,7 +72,7 @@ def run_demo(out: Path, *, seed: int, accounts: int, preset: str = "default") ->
     with _stage(console, "scan") as say:
         snapshot = load_snapshot(work).snapshot
         result = scan(snapshot, load_bank(snap_dir / "hashbank.txt"), params=ScanParams(seed=seed), progress=say)
-        result.write(scan_dir)
+        result.write(scan_dir, inputs={"snapshot": work}, parameters={"seed": seed})
     st = result.stats
     console.print(f"  {st['sellers']:,} sellers, {st['buyers']:,} buyers, {st['networks']:,} networks flagged")
 
@@ -84,5 +88,22 @@ def run_demo(out: Path, *, seed: int, accounts: int, preset: str = "default") ->
     with _stage(console, "audit") as say:
         audit = audit_with_labels(snapshot, labels, result, seed=seed, out=audit_dir, progress=say)
     print_exposure_table(audit, console)
+
+    with _stage(console, "act: cases, scripted takedowns, recidivism"), open_store(ingested.db_url) as store:
+        acted = run_act_demo(store, result.scores, result.networks, labels, snapshot.follows,
+                             scan_id=f"demo-seed-{seed}", seed=seed)
+        escalated = escalated_cases(store)
+    table = Table("what", "value", title="Acting on the scan (scripted reviewer from the labels)")
+    for what, value in acted.rows():
+        table.add_row(what, value)
+    console.print(table)
+
+    with _stage(console, "NCMEC reports on the local stand-in"):
+        reports = report_on_standin(escalated, db_url=ingested.db_url)
+    console.print(
+        f"  {len(escalated):,} escalated cases -> {len(reports):,} finished CyberTipline reports: "
+        + ", ".join(f"{case} #{rid}" for case, rid in sorted(reports.items())[:6])
+        + (" ..." if len(reports) > 6 else "")
+    )
     console.print(f"Files: {snap_dir}, {work}, {scan_dir}, {audit_dir}")
-    return {"evaluation": evaluation, "audit": audit}
+    return {"evaluation": evaluation, "audit": audit, "act": acted, "ncmec_reports": reports}

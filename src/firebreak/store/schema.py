@@ -12,6 +12,8 @@ This describes the schema at the migrations' head; the migrations in
 - ``trusted_flaggers``: accounts of vetted organisations (the EU DSA's Article 22
   trusted flaggers): never flagged as buyers nor pulled into networks by the scan,
   and their reports are claimed first.
+- ``users`` and ``sessions``: console and API users (argon2 password hashes, SHA-256 of
+  API tokens) and console sessions (SHA-256 of the session id, its CSRF token).
 - ``audit_log``: append-only record of every decision (triggers reject UPDATE and
   DELETE on both SQLite and PostgreSQL).
 - ``ncmec_cases``, ``ncmec_submissions``, ``ncmec_files``: escalated cases on their
@@ -363,4 +365,31 @@ trusted_flaggers = Table(
     Column("added_by", String, nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
     Index(None, "organisation"),
+)
+
+#: roles a console or API user may hold (see ``firebreak.api.auth`` for what each may do).
+USER_ROLES = ("reviewer", "lead", "admin", "integration")
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("role", String, nullable=False),
+    Column("password_hash", Text),
+    Column("token_hash", String, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled", Integer, nullable=False, server_default="0"),
+    CheckConstraint(_in("role", USER_ROLES), name="role"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String, primary_key=True),
+    Column("user_name", String, nullable=False),
+    Column("csrf", String, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "user_name"),
+    Index(None, "expires_at"),
 )
