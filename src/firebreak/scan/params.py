@@ -47,6 +47,11 @@ class ScanParams:
         the flagger files: their reports are prioritised, as the DSA's Article 22 asks.
     discovery_rounds
         Rounds of term discovery: terms found in one round flag accounts that seed the next (2).
+    discovered_partnerless
+        Act on terms discovered with no known partner term (concentration among flagged accounts
+        alone). Off: on the hard preset it turned a buyer-dominated hobby community's hashtags
+        (#pottery) into codes and flagged 30 benign accounts; reviewers still see such terms
+        through discovery and can promote them into the lexicon.
     discovered_weight_max
         Weight of a discovered (unreviewed) term at full support and lift (0.5: well under a
         reviewed coded term's 0.9; own uses are capped by ``roles.discovered_content_cap``).
@@ -72,6 +77,7 @@ class ScanParams:
     risk_steepness: float = 2.0
     trusted_report_weight: float = 4.0
     discovery_rounds: int = 2
+    discovered_partnerless: bool = False
     discovered_weight_max: float = 0.5
     discovered_support_zero: float = 3.0
     discovered_support_full: float = 10.0

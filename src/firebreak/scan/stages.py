@@ -201,6 +201,20 @@ def discovered_weights(found: pl.DataFrame, params: ScanParams) -> pl.DataFrame:
     )
 
 
+def anchored_terms(found: pl.DataFrame, params: ScanParams) -> pl.DataFrame:
+    """The discovered terms the scan acts on: known spellings, and terms found next to known lexicon terms.
+
+    A term found only because flagged accounts use it much more than others ("concentration"), or
+    next to other *discovered* terms (later co-occurrence rounds), can be the hobby of a community
+    where buyers live (#pottery: buyers have interests too); acting on it flags that community, whose
+    flags then make the hobby look coded: a loop. Such terms count only when ``discovered_partnerless``
+    is set; :func:`~firebreak.detect.discovery.discover_terms` still lists them for reviewers.
+    """
+    if params.discovered_partnerless or "method" not in found.columns:
+        return found
+    return found.filter(pl.col("known") | ((pl.col("method") == "co-occurrence") & (pl.col("round") == 1)))
+
+
 def terms_stage(
     snapshot: Snapshot, graph: Graph, detection: Detection, units: Units, roles: RoleScores, params: ScanParams
 ) -> tuple[Discovery, RoleScores]:
@@ -214,7 +228,7 @@ def terms_stage(
     uses = pl.DataFrame(schema=USES)
     for _ in range(max(1, params.discovery_rounds)):
         flagged = graph.ids.decode(np.flatnonzero(roles.seller | roles.buyer))
-        found = discover_terms(snapshot, flagged, detection.lexicon)
+        found = anchored_terms(discover_terms(snapshot, flagged, detection.lexicon), params)
         weights = discovered_weights(found, params)
         if weights.height == 0:
             break
