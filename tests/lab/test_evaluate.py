@@ -78,3 +78,16 @@ def test_scan_map_evaluate_commands(tmp_path) -> None:
     empty.write_text("# nothing\n")
     r = runner.invoke(app, ["map", str(snap), "--seeds", str(empty), "--out", str(mapped)])
     assert r.exit_code == 2 and "error:" in r.output
+
+
+def test_evaluate_reads_the_labels_of_an_ingest_workdir(tmp_path) -> None:
+    from firebreak.ingestion import ingest
+    from firebreak.lab.sim import simulate
+    from firebreak.scan import scan
+    from firebreak.snapshot import load_snapshot
+
+    simulate(tmp_path / "snap", seed=4, accounts=1500)
+    ingest(tmp_path / "snap", tmp_path / "work")
+    scan(load_snapshot(tmp_path / "work").snapshot).write(tmp_path / "res")
+    figures = evaluate(tmp_path / "work", tmp_path / "res")
+    assert figures["precision"] is not None and figures["recall"] is not None and figures["recall"] > 0.5

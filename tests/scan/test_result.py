@@ -1,5 +1,6 @@
 import json
 
+import polars as pl
 import pytest
 
 from firebreak.atomic import atomic_results
@@ -78,3 +79,14 @@ def test_spec_minimum_evidence_items_are_read_with_the_rest_null(tmp_path):
              "evidence": [{"signal": "search:coded_term", "detail": "d", "weight": 0.5}]}]
     item = read_scan(_results(tmp_path / "r", {"scores.jsonl": rows})).scores.get_column("evidence")[0][0]
     assert Signal(item["signal"]) is Signal.SEARCH_CODED_TERM and item["term"] is None and item["span"] is None
+
+
+def test_identical_runs_write_identical_files(tmp_path):
+    """terms.jsonl's evidence text once changed between identical runs (a partner term picked by group order)."""
+    out = generate(preset("hard", seed=2, accounts=3000))
+    first, second = scan(out.snapshot), scan(out.snapshot)
+    first.write(tmp_path / "a")
+    second.write(tmp_path / "b")
+    for name in ("scores.jsonl", "networks.jsonl", "terms.jsonl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert first.terms.filter(~pl.col("known")).height > 0  # discovered terms and their evidence text are compared
