@@ -10,6 +10,7 @@ import typer
 from firebreak.commands.errors import friendly_errors
 
 if TYPE_CHECKING:
+    from firebreak.detect.media.banks import HashBank
     from firebreak.snapshot.model import Snapshot
 
 
@@ -25,6 +26,24 @@ def _load(snapshot: Path) -> Snapshot:
     return result.snapshot
 
 
+def _scan_on_spark(path: str, out: Path, bank: HashBank | None, seed: int, master: str | None) -> None:
+    """``firebreak scan --engine spark``: the Parquet snapshot at ``path`` scanned on Spark, results written to ``out``."""
+    import os
+
+    from rich.console import Console
+
+    from firebreak.scan import ScanParams
+    from firebreak.spark import scan_spark, spark_session
+
+    console = Console(stderr=True)
+    under_submit = "SPARK_ENV_LOADED" in os.environ or "PYSPARK_GATEWAY_PORT" in os.environ
+    spark = spark_session(master or (None if under_submit else "local[2]"))
+    result = scan_spark(spark, path, bank, params=ScanParams(seed=seed), progress=lambda name: console.print(f"scan (spark): {name}"))
+    paths = result.write(out)
+    st = result.stats
+    console.print(f"{st['sellers']:,} sellers, {st['buyers']:,} buyers, {st['networks']:,} networks on Spark -> {paths['scores'].parent}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``scan``, ``map`` and ``evaluate`` to ``app``."""
 
@@ -35,6 +54,10 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder for scores.jsonl, networks.jsonl, terms.jsonl.")],
         hashes: Annotated[Path | None, typer.Option("--hashes", help="Hash bank (file or folder) for media matching.")] = None,
         seed: Annotated[int, typer.Option(help="Seed for Leiden and MinHash.")] = 0,
+        engine: Annotated[str, typer.Option("--engine", help="local (one machine) or spark (the canonical Parquet tables on Spark).")] = "local",
+        master: Annotated[
+            str | None, typer.Option("--master", help="Spark master URL for --engine spark (default local[2]; omit under spark-submit).")
+        ] = None,
     ) -> None:
         """Scan a snapshot: signals + graph -> scores, networks and terms (the spec's "Scan results")."""
         from rich.console import Console
@@ -49,6 +72,13 @@ def register(app: typer.Typer) -> None:
             from firebreak.detect.media import load_bank
 
             bank = load_bank(hashes)
+        if engine not in ("local", "spark"):
+            from firebreak.errors import FirebreakError
+
+            raise FirebreakError(f"--engine must be local or spark, not {engine!r}")
+        if engine == "spark":
+            _scan_on_spark(str(snapshot), out, bank, seed, master)
+            return
         snap = _load(snapshot)
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("scan", total=len(STAGES))
