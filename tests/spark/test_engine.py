@@ -51,7 +51,7 @@ def test_spark_engine_flags_what_the_local_engine_flags(case: str, spark, tmp_pa
     assert _networks(local) == _networks(distributed)
     assert distributed.stats["follows"] == local.stats["follows"]
     # the same evidence: every flagged account carries the same signals
-    signals = lambda r: {  # noqa: E731
+    signals = lambda r: {
         row["account"]: sorted(e["signal"] for e in row["evidence"]) for row in r.scores.filter(pl.col("role") != "none").iter_rows(named=True)
     }
     sa, sb = signals(local), signals(distributed)

@@ -80,7 +80,7 @@ def scan_spark(
     reporters = ids.encode(snapshot.reports.get_column("reporter").fill_null(""))
     is_reporter = np.zeros(ids.n, dtype=bool)
     is_reporter[reporters[reporters >= 0]] = True
-    reports = stages.reports_stage(snapshot, neighbourhood(ids, edges, is_reporter))
+    reports = stages.reports_stage(snapshot, neighbourhood(ids, edges, is_reporter, follows_only=True))
     units = stages.units_stage(detection, graph, reports, p)
     lap("reports")
     say("roles")

@@ -82,6 +82,6 @@ def find_evasion_spark(
     members = np.zeros(n, dtype=bool)
     members[old] = True
     members[new] = True
-    local = neighbourhood(ids, edges, members)
+    local = neighbourhood(ids, edges, members, follows_only=True)
     weights = weights_from_out_degree(local.out_degree)
     return verify_pairs(local.followers, old, new, weights, min_jaccard=min_jaccard, min_shared=min_shared)

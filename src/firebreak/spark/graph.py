@@ -112,24 +112,27 @@ def _touching(matrix: SparkMatrix, members: DataFrame) -> pl.DataFrame:
     return out
 
 
-def neighbourhood(ids: IdMap, edges: SparkEdges, members: np.ndarray) -> NeighbourhoodGraph:
+def neighbourhood(ids: IdMap, edges: SparkEdges, members: np.ndarray, *, follows_only: bool = False) -> NeighbourhoodGraph:
     """A local graph with every edge that has an endpoint where ``members`` (bool per account) holds.
 
     Rows of member accounts in ``follows``, ``interactions``, ``messages`` and
     ``followers`` are exactly the platform's; degrees are the platform's.
+    ``follows_only`` leaves the interaction and message matrices empty.
     """
     n = ids.n
     mem = vector_frame(edges.follows.frame, members.astype(np.float64)).select("col")
 
-    def local(matrix: SparkMatrix, *, binary: bool = False) -> object:
+    def local(matrix: SparkMatrix, *, binary: bool = False, skip: bool = False) -> object:
+        if skip:
+            return adjacency(np.zeros(0, np.int64), np.zeros(0, np.int64), n)
         e = _touching(matrix, mem)
         return adjacency(e["row"].to_numpy(), e["col"].to_numpy(), n, e["value"].to_numpy(), binary=binary)
 
     return NeighbourhoodGraph(
         ids=ids,
         follows=local(edges.follows, binary=True),
-        interactions=local(edges.interactions),
-        messages=local(edges.messages),
+        interactions=local(edges.interactions, skip=follows_only),
+        messages=local(edges.messages, skip=follows_only),
         full_out_degree=edges.follows.row_lengths,
         full_in_degree=edges.followers.row_lengths,
     )

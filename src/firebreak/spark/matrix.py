@@ -10,6 +10,8 @@ comes back to the driver as one value per account.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
 
+#: products remembered per matrix (the role iterations multiply by the same seller sets again and again).
+MEMO_SIZE = 8
 #: vectors with at most this many non-zero entries are broadcast to the edge list's partitions.
 BROADCAST_ROWS = 4_000_000
 
@@ -56,6 +60,7 @@ class SparkMatrix:
         self.frame = frame.persist(StorageLevel.MEMORY_AND_DISK) if cache else frame
         self.shape = (n, n)
         self._row_lengths: np.ndarray | None = None
+        self._memo: OrderedDict[bytes, np.ndarray] = OrderedDict()
 
     @property
     def n(self) -> int:
@@ -81,7 +86,7 @@ class SparkMatrix:
         return int(self.row_lengths.sum())
 
     @property
-    def T(self) -> SparkMatrix:  # noqa: N802 - SciPy's name for the transpose
+    def T(self) -> SparkMatrix:
         """The transpose (rows and columns swapped)."""
         return SparkMatrix(self.frame.select(F.col("col").alias("row"), F.col("row").alias("col"), "value"), self.n, cache=False)
 
@@ -92,13 +97,21 @@ class SparkMatrix:
         return self
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
-        """``self @ x`` for a dense length-``n`` vector: join on the column, sum per row."""
-        x = np.asarray(x, dtype=np.float64)
+        """``self @ x`` for a dense length-``n`` vector: join on the column, sum per row (the last few products remembered)."""
+        x = np.ascontiguousarray(x, dtype=np.float64)
         if not np.any(x):
             return np.zeros(self.n)
+        key = hashlib.blake2b(x.tobytes(), digest_size=16).digest()
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key].copy()
         vec = vector_frame(self.frame, x)
         product = self.frame.join(vec, on="col").groupBy("row").agg(F.sum(F.col("value") * F.col("x")).alias("y"))
-        return collect_vector(product, self.n, "row", "y")
+        y = collect_vector(product, self.n, "row", "y")
+        self._memo[key] = y
+        if len(self._memo) > MEMO_SIZE:
+            self._memo.popitem(last=False)
+        return y.copy()
 
     def unpersist(self) -> None:
         """Drop the cached edge list."""
