@@ -1,6 +1,6 @@
 """Spark engine scaling: the scan on Spark ``local[2]`` at doubling platform sizes, the local engine beside it.
 
-    python benchmarks/bench_spark.py --quick                       # 2,000 accounts, both engines (smoke test)
+    python benchmarks/bench_spark.py --quick                       # 1,000 accounts, both engines (smoke test)
     nice python benchmarks/bench_spark.py --sizes 125000,250000    # ~50 follows per account (`large` preset)
     nice python benchmarks/bench_spark.py                          # 0.125M, 0.25M, 0.5M and 1M accounts
 
@@ -148,7 +148,7 @@ def report(size: int, res: dict[str, dict[str, object]]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="one 2,000-account default platform (smoke test)")
+    ap.add_argument("--quick", action="store_true", help="one 1,000-account default platform (smoke test)")
     ap.add_argument("--sizes", default="125000,250000,500000,1000000", help="platform sizes (accounts), comma-separated")
     ap.add_argument("--no-local", action="store_true", help="skip the local engine")
     ap.add_argument("--master", default="local[2]")
@@ -161,7 +161,7 @@ def main() -> None:
         print(json.dumps(run_one(args.one, args.workdir, args.master, args.driver_memory)))
         return
     preset = "default" if args.quick else "large"
-    sizes = [2000] if args.quick else [int(s) for s in args.sizes.split(",")]
+    sizes = [1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     totals: list[tuple[int, float, int]] = []
     for size in sizes:
         workdir = Path(f"/tmp/firebreak-bench-spark-{preset}-{size}-{args.seed}")

@@ -59,17 +59,27 @@ def test_spark_engine_flags_what_the_local_engine_flags(case: str, spark, tmp_pa
     assert len(same) >= 0.99 * len(a.keys() & b.keys())
 
 
-def test_written_results_read_back_the_same(spark, tmp_path: Path) -> None:
-    from firebreak.spark import scan_spark
+def test_cli_scan_on_spark_writes_the_result_files(spark, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from firebreak.cli import app
 
     out = generate(preset("default", seed=9, accounts=1200))
     write_snapshot(out.snapshot, tmp_path / "in", encoding="parquet")
-    result = scan_spark(spark, str(tmp_path / "in"))
-    paths = result.write(tmp_path / "out")
-    again = ScanResult.read(tmp_path / "out")
-    assert again.scores.height == result.scores.height > 0
-    assert paths["scores"].exists() and paths["networks"].exists() and paths["terms"].exists()
-    assert set(result.timings) >= {"graph", "detect", "roles", "evasion", "propagate", "networks"}
+    run = CliRunner().invoke(app, ["scan", str(tmp_path / "in"), "--engine", "spark", "--master", "local[2]", "--out", str(tmp_path / "out")])
+    assert run.exit_code == 0, run.output
+    result = ScanResult.read(tmp_path / "out")
+    assert result.scores.filter(pl.col("role") == "seller").height > 0
+    assert (tmp_path / "out" / "networks.jsonl").exists() and (tmp_path / "out" / "terms.jsonl").exists()
+
+
+def test_cli_rejects_an_unknown_engine(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from firebreak.cli import app
+
+    run = CliRunner().invoke(app, ["scan", str(tmp_path), "--engine", "flink", "--out", str(tmp_path / "out")])
+    assert run.exit_code == 2 and "error:" in run.output and "flink" in run.output
 
 
 def test_missing_snapshot_is_a_clear_error(spark, tmp_path: Path) -> None:

@@ -112,7 +112,7 @@ def scan_spark(
     say("evidence")
     result = stages.results_stage(local, detection, units, reports, roles, evasion, discovery, proximity, networks, p)
     lap("evidence")
-    for matrix in (edges.follows, edges.interactions, edges.messages):
+    for matrix in (edges.follows, edges.followers, edges.interactions, edges.messages):
         matrix.unpersist()
     result.timings = timings
     result.stats = {

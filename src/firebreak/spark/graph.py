@@ -29,7 +29,7 @@ class SparkEdges:
     """Edge lists (``row`` = source account, ``col`` = target, dense indices) of one snapshot."""
 
     follows: SparkMatrix
-    followers: SparkMatrix  # the transpose of follows (shares its cached frame)
+    followers: SparkMatrix  # the transpose of follows (cached in its own row order)
     interactions: SparkMatrix
     messages: SparkMatrix
     n: int

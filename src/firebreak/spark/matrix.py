@@ -53,11 +53,13 @@ class SparkMatrix:
     n
         Matrix size (number of accounts).
     cache
-        Persist the frame (memory, spilling to disk); views of a cached frame need not.
+        Range-partition the frame by row and persist it (memory, spilling to disk); views need not.
     """
 
     def __init__(self, frame: DataFrame, n: int, *, cache: bool = True) -> None:
-        self.frame = frame.persist(StorageLevel.MEMORY_AND_DISK) if cache else frame
+        # range-partitioned by row: a product's partial sums collapse within each partition,
+        # so its shuffle is about one value per account, not one per edge
+        self.frame = frame.repartitionByRange("row").persist(StorageLevel.MEMORY_AND_DISK) if cache else frame
         self.shape = (n, n)
         self._row_lengths: np.ndarray | None = None
         self._memo: OrderedDict[bytes, np.ndarray] = OrderedDict()
@@ -87,8 +89,8 @@ class SparkMatrix:
 
     @property
     def T(self) -> SparkMatrix:
-        """The transpose (rows and columns swapped)."""
-        return SparkMatrix(self.frame.select(F.col("col").alias("row"), F.col("row").alias("col"), "value"), self.n, cache=False)
+        """The transpose (rows and columns swapped), partitioned and cached in its own row order."""
+        return SparkMatrix(self.frame.select(F.col("col").alias("row"), F.col("row").alias("col"), "value"), self.n)
 
     def astype(self, dtype: Any) -> SparkMatrix:
         """This matrix with every value 1.0 when ``dtype`` is ``bool`` (SciPy's boolean pattern), else itself."""
