@@ -22,7 +22,8 @@ from pyspark.storagelevel import StorageLevel
 
 #: products remembered per matrix (the role iterations multiply by the same seller sets again and again).
 MEMO_SIZE = 8
-#: vectors with at most this many non-zero entries are broadcast to the edge list's partitions.
+#: vectors with at most this many non-zero entries are broadcast to the edge list's partitions
+#: (Spark setting ``spark.firebreak.broadcastRows`` overrides it: set it above the account count on a cluster).
 BROADCAST_ROWS = 4_000_000
 
 
@@ -30,8 +31,10 @@ def vector_frame(frame: DataFrame, values: np.ndarray, name: str = "x", key: str
     """The non-zero entries of ``values`` as a Spark frame ``key, name`` (built from Arrow, broadcast when small)."""
     nz = np.flatnonzero(values)
     table = pa.table({key: pa.array(nz.astype(np.int64)), name: pa.array(np.asarray(values, dtype=np.float64)[nz])})
-    vec = frame.sparkSession.createDataFrame(table)
-    return F.broadcast(vec) if nz.size <= BROADCAST_ROWS else vec
+    session = frame.sparkSession
+    vec = session.createDataFrame(table)
+    limit = int(session.conf.get("spark.firebreak.broadcastRows", str(BROADCAST_ROWS)) or BROADCAST_ROWS)
+    return F.broadcast(vec) if nz.size <= limit else vec
 
 
 def collect_vector(frame: DataFrame, n: int, key: str, value: str) -> np.ndarray:
