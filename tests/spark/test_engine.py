@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
+import scipy.sparse as sp
 
 from firebreak.detect.media import HashBank
 from firebreak.lab.sim import generate, preset
@@ -20,6 +22,27 @@ CASES = {
     "hard": dict(name="hard", seed=6, accounts=2000),
     "base-graph": dict(name="default", seed=7, base_graph=str(BASE_GRAPH)),
 }
+
+
+def test_spark_matrix_products_equal_scipy(spark) -> None:
+    from firebreak.spark.matrix import SparkMatrix
+
+    rng = np.random.default_rng(4)
+    n = 300
+    rows, cols = rng.integers(0, n, 2000), rng.integers(0, n, 2000)
+    local = sp.csr_matrix((rng.random(2000), (rows, cols)), shape=(n, n))
+    local.sum_duplicates()
+    coo = local.tocoo()
+    frame = spark.createDataFrame(pl.DataFrame({"row": coo.row.astype(np.int64), "col": coo.col.astype(np.int64), "value": coo.data}).to_arrow())
+    matrix = SparkMatrix(frame, n)
+    x = np.where(rng.random(n) < 0.1, rng.random(n), 0.0)
+    assert np.allclose(matrix @ x, local @ x, rtol=1e-12, atol=0)
+    assert np.allclose(matrix.T @ x, local.T @ x, rtol=1e-12, atol=0)
+    assert np.array_equal(matrix.indptr, local.indptr) and matrix.nnz == local.nnz
+    assert np.allclose(matrix.astype(bool) @ x, local.astype(bool) @ x)
+    again = matrix @ x  # remembered: the same values, and a copy the caller may change
+    again[:] = -1.0
+    assert np.allclose(matrix @ x, local @ x) and not np.any(matrix @ np.zeros(n))
 
 
 def _roles(result: ScanResult) -> dict[str, str]:
