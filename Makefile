@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint postgres bench fuzz clean
+.PHONY: setup demo test test-spark lint postgres bench fuzz clean
 
 $(STAMP): pyproject.toml
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
@@ -27,7 +27,11 @@ demo: $(STAMP)
 	$(VENV)/bin/firebreak demo
 
 test: $(STAMP) postgres lint
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not spark"
+
+# the Spark engine's same-results tests (one local[2] session; minutes on 2 cores)
+test-spark: $(STAMP)
+	$(PY) -m pytest -q -m spark
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks

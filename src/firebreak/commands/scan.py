@@ -12,6 +12,7 @@ from firebreak.commands.errors import friendly_errors
 if TYPE_CHECKING:
     import polars as pl
 
+    from firebreak.detect.media.banks import HashBank
     from firebreak.snapshot.read import ReadResult
 
 
@@ -49,6 +50,24 @@ def _registry(path: Path | None, db: str | None) -> pl.DataFrame | None:
     return pl.concat(frames).unique("account", keep="first", maintain_order=True)
 
 
+def _scan_on_spark(path: str, out: Path, bank: HashBank | None, seed: int, master: str | None) -> None:
+    """``firebreak scan --engine spark``: the Parquet snapshot at ``path`` scanned on Spark, results written to ``out``."""
+    import os
+
+    from rich.console import Console
+
+    from firebreak.scan import ScanParams
+    from firebreak.spark import scan_spark, spark_session
+
+    console = Console(stderr=True)
+    under_submit = "SPARK_ENV_LOADED" in os.environ or "PYSPARK_GATEWAY_PORT" in os.environ
+    spark = spark_session(master or (None if under_submit else "local[2]"))
+    result = scan_spark(spark, path, bank, params=ScanParams(seed=seed), progress=lambda name: console.print(f"scan (spark): {name}"))
+    paths = result.write(out)
+    st = result.stats
+    console.print(f"{st['sellers']:,} sellers, {st['buyers']:,} buyers, {st['networks']:,} networks on Spark -> {paths['scores'].parent}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``scan``, ``map`` and ``evaluate`` to ``app``."""
 
@@ -64,6 +83,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         db: Annotated[
             str | None, typer.Option("--db", help="Also load the trusted flaggers registered in this store (sqlite:///PATH or postgresql://...).")
+        ] = None,
+        engine: Annotated[str, typer.Option("--engine", help="local (one machine) or spark (the canonical Parquet tables on Spark).")] = "local",
+        master: Annotated[
+            str | None, typer.Option("--master", help="Spark master URL for --engine spark (default local[2]; omit under spark-submit).")
         ] = None,
     ) -> None:
         """Scan a snapshot: signals + graph -> scores, networks and terms (the spec's "Scan results")."""
@@ -81,6 +104,13 @@ def register(app: typer.Typer) -> None:
             from firebreak.detect.media import load_bank
 
             bank = load_bank(hashes)
+        if engine not in ("local", "spark"):
+            from firebreak.errors import FirebreakError
+
+            raise FirebreakError(f"--engine must be local or spark, not {engine!r}")
+        if engine == "spark":
+            _scan_on_spark(str(snapshot), out, bank, seed, master)
+            return
         registry = _registry(trusted_flaggers, db)
         read = _load(snapshot)
         snap = read.snapshot

@@ -30,7 +30,12 @@ class EvasionMatch:
 
 def follower_weights(followers: sp.csr_matrix, hub_factor: float = 10.0) -> np.ndarray:
     """Weight of each account as a follower: 1, or ``M / out-degree`` above ``M`` = ``hub_factor`` x the median out-degree."""
-    out_deg = np.bincount(followers.indices, minlength=followers.shape[1]).astype(np.float64)
+    return weights_from_out_degree(np.bincount(followers.indices, minlength=followers.shape[1]), hub_factor)
+
+
+def weights_from_out_degree(out_degree: np.ndarray, hub_factor: float = 10.0) -> np.ndarray:
+    """:func:`follower_weights` from each account's out-degree (accounts followed)."""
+    out_deg = np.asarray(out_degree, dtype=np.float64)
     active = out_deg[out_deg > 0]
     m = hub_factor * (float(np.median(active)) if active.size else 1.0)
     return np.minimum(1.0, m / np.maximum(out_deg, 1.0))
@@ -142,9 +147,19 @@ def find_evasion(
         return empty
     q = pairs.get_column("q").to_numpy()
     i = pairs.get_column("i").to_numpy()
-    old, new = disabled_sellers[q], candidates[i]
-    a, b = followers[old], followers[new]
     w = follower_weights(followers) if weights is None else weights
+    return verify_pairs(followers, disabled_sellers[q], candidates[i], w, min_jaccard=min_jaccard, min_shared=min_shared)
+
+
+def verify_pairs(
+    followers: sp.csr_matrix, old: np.ndarray, new: np.ndarray, weights: np.ndarray, *, min_jaccard: float = 0.15, min_shared: float = 4.0
+) -> EvasionMatch:
+    """The candidate pairs ``(old[k], new[k])`` whose weighted follower Jaccard and shared weight reach the minimums.
+
+    ``followers`` needs exact rows for the accounts in ``old`` and ``new`` only.
+    """
+    a, b = followers[old], followers[new]
+    w = weights
     shared = np.asarray(a.multiply(b) @ w).ravel()
     size_a = np.asarray(a @ w).ravel()
     size_b = np.asarray(b @ w).ravel()

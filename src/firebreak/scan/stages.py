@@ -162,19 +162,27 @@ def evasion_stage(
 
     Sets ``signals.evasion`` (units inherited from the disabled seller).
     """
-    p = params.roles
     status = snapshot.accounts.get_column("status").fill_null("active")
     disabled = (status == "disabled").to_numpy()
     evasion = find_evasion(
         graph.followers, np.flatnonzero(disabled & roles.seller), np.flatnonzero(~disabled), seed=params.seed
     )
+    return evasion, inherit_evasion(graph, signals, evasion, roles, params)
+
+
+def inherit_evasion(graph: Graph, signals: AccountSignals, evasion: EvasionMatch, roles: RoleScores, params: ScanParams) -> RoleScores:
+    """Units inherited from disabled sellers by the ``evasion`` matches, and the roles scored again (``roles`` if none).
+
+    Sets ``signals.evasion``; any engine that finds the matches its own way calls this.
+    """
+    p = params.roles
     if evasion.new.size == 0:
-        return evasion, roles
+        return roles
     signals.evasion = np.zeros(graph.n)
     span = p.evasion_jaccard_full - p.evasion_jaccard_zero
     strength = np.clip((evasion.jaccard - p.evasion_jaccard_zero) / span, 0.0, 1.0)
     np.maximum.at(signals.evasion, evasion.new, p.evasion_units * strength)
-    return evasion, score_roles(graph, signals, p)
+    return score_roles(graph, signals, p)
 
 
 def discovered_weights(found: pl.DataFrame, params: ScanParams) -> pl.DataFrame:
@@ -362,6 +370,7 @@ __all__ = [
     "detect_stage",
     "evasion_stage",
     "graph_stage",
+    "inherit_evasion",
     "networks_stage",
     "propagate_stage",
     "reports_stage",
