@@ -29,8 +29,8 @@ import polars as pl
 from firebreak.detect.discovery import discover_terms
 from firebreak.detect.lexicon import load_lexicon
 from firebreak.detect.normalize import normalize_batch
-from firebreak.sim import config as C
-from firebreak.sim.generator import generate
+from firebreak.lab.sim import config as C
+from firebreak.lab.sim.generator import generate
 from firebreak.snapshot.model import Snapshot
 
 

@@ -35,6 +35,7 @@ from sqlalchemy.engine import make_url
 from firebreak.snapshot.schema import REPORTS
 from firebreak.store import open_store
 from firebreak.store.schema import reports as reports_table
+from firebreak.store.store import DEFAULT_SOURCE
 
 BATCH = 5_000
 CLAIMS = 5_000
@@ -71,10 +72,11 @@ def reference_insert(url: str, frame: pl.DataFrame) -> float:
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     now = datetime.now(UTC)
     rows = frame.with_columns(
+        pl.lit(DEFAULT_SOURCE).alias("source"),
         pl.lit(now).cast(REPORTS["created_at"]).alias("received_at"),
         pl.lit(now).cast(REPORTS["created_at"]).alias("updated_at"),
     )
-    stmt = dialect.insert(reports_table).on_conflict_do_nothing(index_elements=["id"])
+    stmt = dialect.insert(reports_table).on_conflict_do_nothing(index_elements=["source", "id"])
     t = time.perf_counter()
     with engine.begin() as conn:
         for batch in rows.iter_slices(BATCH):

@@ -124,7 +124,7 @@ def test_a_report_that_cannot_be_completed_is_retracted_and_returned(standin: St
 
 def test_an_expired_open_report_is_replaced(tmp_path: object) -> None:
     db_url = f"sqlite:///{tmp_path}/f.db"
-    with running_standin(StandinSettings(open_ttl_s=0.2)) as (url, _server):
+    with running_standin(StandinSettings(open_ttl_s=2.0)) as (url, _server):
         settings = NcmecSettings("test", url, "firebreak-test", "firebreak-test")
         with open_store(db_url) as store, CyberTiplineClient(url, settings.username, settings.password) as client:
             ledger = Ledger(store, "w1")
@@ -134,7 +134,7 @@ def test_an_expired_open_report_is_replaced(tmp_path: object) -> None:
             def stall(step: str) -> None:
                 if step == "finish" and not waited:
                     waited.append(step)
-                    time.sleep(0.4)  # the open report expires meanwhile
+                    time.sleep(2.6)  # the open report expires meanwhile (a long TTL: a loaded machine is slow between steps)
 
             summary = Worker(ledger, client, GeneratedSquares(), REPORTER, retry=FAST, hook=stall).run()
             assert list(summary.finished) == ["case-1"]
