@@ -19,6 +19,7 @@ Prints figures and ratios against the reference measured in the same run:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import threading
@@ -32,10 +33,14 @@ GiB = 2**30
 
 
 class PeakRSS:
-    """Samples this process's RSS in a thread; ``stage(name)`` starts a new stage's peak."""
+    """Samples this process's RSS in a thread; ``stage(name)`` starts a new stage's peak.
 
-    def __init__(self, interval: float = 0.01) -> None:
+    With ``children``, the RSS of every child process counts too (a JVM, Python workers).
+    """
+
+    def __init__(self, interval: float = 0.01, *, children: bool = False) -> None:
         self.proc = psutil.Process()
+        self.children = children
         self.interval = interval
         self.current = "start"
         self.peaks: dict[str, int] = {}
@@ -43,16 +48,25 @@ class PeakRSS:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def rss(self) -> int:
+        """RSS now, in bytes (this process, plus its children if asked)."""
+        total = self.proc.memory_info().rss
+        if self.children:
+            for child in self.proc.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    total += child.memory_info().rss
+        return total
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = self.proc.memory_info().rss
+            rss = self.rss()
             self.peaks[self.current] = max(self.peaks.get(self.current, 0), rss)
             self.overall = max(self.overall, rss)
             time.sleep(self.interval)
 
     def stage(self, name: str) -> None:
         self.current = name
-        self.peaks[name] = self.proc.memory_info().rss
+        self.peaks[name] = self.rss()
 
     def __enter__(self) -> PeakRSS:
         self._thread.start()

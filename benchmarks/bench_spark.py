@@ -15,56 +15,16 @@ engine at each size, and the per-edge cost the README's capacity plan uses.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import psutil
-
 GiB = 2**30
 HERE = Path(__file__).resolve().parent
-
-
-class TreePeakRSS:
-    """Peak RSS of this process and all its children (the JVM, Python workers), per stage."""
-
-    def __init__(self, interval: float = 0.05) -> None:
-        self.proc = psutil.Process()
-        self.interval = interval
-        self.current = "start"
-        self.peaks: dict[str, int] = {}
-        self.overall = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def rss(self) -> int:
-        total = self.proc.memory_info().rss
-        for child in self.proc.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                total += child.memory_info().rss
-        return total
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            rss = self.rss()
-            self.peaks[self.current] = max(self.peaks.get(self.current, 0), rss)
-            self.overall = max(self.overall, rss)
-            time.sleep(self.interval)
-
-    def stage(self, name: str) -> None:
-        self.current = name
-
-    def __enter__(self) -> TreePeakRSS:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+sys.path.insert(0, str(HERE))
+from bench_scan import PeakRSS  # noqa: E402 - the benchmarks folder, as when run as a script
 
 
 def simulate_once(workdir: Path, preset: str, accounts: int, seed: int) -> None:
@@ -82,7 +42,7 @@ def simulate_once(workdir: Path, preset: str, accounts: int, seed: int) -> None:
 
 def run_one(engine: str, workdir: Path, master: str, driver_memory: str) -> dict[str, object]:
     """One scan of ``workdir`` with ``engine``; timings and peaks per stage (run in a child process)."""
-    with TreePeakRSS() as mem:
+    with PeakRSS(0.05, children=True) as mem:
         t0 = time.perf_counter()
         mem.stage("start")
         if engine == "local":
