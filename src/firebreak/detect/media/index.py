@@ -83,6 +83,7 @@ def _probes(bits: int, radius: int) -> int:
 
 #: measured: checking one candidate costs about as much as this many table probes.
 _CANDIDATE_COST = 8.0
+_CANDIDATES_PER_STEP = 1 << 21
 
 
 def estimated_cost(n: int, bits: int, threshold: int = DEFAULT_DISTANCE) -> float:
@@ -257,16 +258,25 @@ class PDQIndex:
             total = int(counts.sum())
             if total == 0:
                 continue
-            # candidates are checked table by table: on skewed banks one table can yield millions
+            # candidates are checked in slices of about _CANDIDATES_PER_STEP: on skewed banks one
+            # table can yield tens of millions for a batch
             ends = np.cumsum(counts)
-            pos = np.arange(total, dtype=np.int64) - np.repeat(ends - counts - starts, counts)
-            ci = np.take(self.ids[t], pos).astype(np.int64)
-            cq = np.repeat(owner, counts).astype(np.int64)
-            dist = np.bitwise_count(np.take(self._words, ci, axis=0) ^ np.take(qwords, cq, axis=0)).sum(axis=1, dtype=np.int32)
-            keep = dist <= threshold
-            found_q.append(cq[keep])
-            found_i.append(ci[keep])
-            found_d.append(dist[keep])
+            a = 0
+            while a < counts.shape[0]:
+                done = int(ends[a - 1]) if a else 0
+                b = max(a + 1, int(np.searchsorted(ends, done + _CANDIDATES_PER_STEP, side="right")))
+                c, st, ow = counts[a:b], starts[a:b], owner[a:b]
+                e = ends[a:b] - done
+                pos = np.arange(int(e[-1]), dtype=np.int64) - np.repeat(e - c - st, c)
+                ci = np.take(self.ids[t], pos).astype(np.int64)
+                cq = np.repeat(ow, c).astype(np.int64)
+                diff = np.take(self._words, ci, axis=0) ^ np.take(qwords, cq, axis=0)
+                dist = np.bitwise_count(diff).sum(axis=1, dtype=np.int32)
+                keep = dist <= threshold
+                found_q.append(cq[keep])
+                found_i.append(ci[keep])
+                found_d.append(dist[keep])
+                a = b
         if not found_i:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
         pair, first = np.unique(np.concatenate(found_q) * n + np.concatenate(found_i), return_index=True)
