@@ -121,7 +121,7 @@ def prepare(kind: str, n: int, queries: int, sample: int, seed: int) -> Path:
             rows = np.empty((text.shape[0], 65), dtype=np.uint8)
             rows[:, :64], rows[:, 64] = text, ord("\n")
             fh.write(rows.tobytes())
-    near_rows = rng.integers(0, n, size=queries // 2)
+    near_rows = rng.integers(0, len(codes), size=queries // 2)
     bits = np.unpackbits(codes[near_rows], axis=1)
     flips = rng.integers(0, THRESHOLD + 1, size=len(near_rows))
     for i, k in enumerate(flips):  # a few thousand query rows, once
@@ -322,7 +322,7 @@ def main() -> None:
 
     sizes = [int(s) for s in (args.sizes or ("20000,200000" if args.quick else "1000000,10000000")).split(",")]
     if args.quick:
-        args.queries, args.sample, args.tx_queries = min(args.queries, 2000), min(args.sample, 100), min(args.tx_queries, 300)
+        args.queries, args.sample, args.tx_queries = min(args.queries, 2000), min(args.sample, 100), min(args.tx_queries, 150)
     print(f"PDQ bench: distance <= {THRESHOLD}, {args.queries} queries (half near-duplicates, 0-31 bits flipped), "
           f"recall on {args.sample} by brute force; {os.cpu_count()} CPUs")
     sample = min(args.sample, args.queries)

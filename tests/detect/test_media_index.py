@@ -117,6 +117,7 @@ def test_save_and_reload_round_trip(tmp_path: Path) -> None:
     codes = rng.integers(0, 256, size=(3000, 32), dtype=np.uint8)
     queries = _flip(codes[:50], rng.integers(0, 32, size=50), rng)
     index = PDQIndex.build(codes)
+    assert index.perm is None  # uniformly random bits are balanced in order: no permutation
     index.save(tmp_path / "idx")
     reloaded = PDQIndex.load(tmp_path / "idx")
     assert isinstance(reloaded.codes, np.memmap)

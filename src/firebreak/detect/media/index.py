@@ -156,6 +156,17 @@ def balanced_permutation(probabilities: np.ndarray, bits: int) -> np.ndarray:
     return np.array([pos for table in slots for pos in table] + tail, dtype=np.int16)
 
 
+def _useful_permutation(probabilities: np.ndarray, bits: int) -> np.ndarray | None:
+    """:func:`balanced_permutation`, or ``None`` when the bits in order are already as balanced (random banks)."""
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1 - 1e-12)
+    entropy = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+    perm = balanced_permutation(p, bits)
+    used = (PDQ_BITS // bits) * bits
+    in_order = entropy[:used].reshape(-1, bits).sum(axis=1).min()
+    balanced = entropy[perm[:used]].reshape(-1, bits).sum(axis=1).min()
+    return None if in_order >= balanced - 0.05 * bits else perm
+
+
 def _permuted_keys(words: np.ndarray, perm: np.ndarray | None, table: int, bits: int) -> np.ndarray:
     """Key of ``table`` for each row after permuting bit positions by ``perm`` (``None``: identity)."""
     if perm is None:
@@ -207,7 +218,7 @@ class PDQIndex:
         offset_dtype = np.int32 if n < np.iinfo(np.int32).max else np.int64
         ids = np.empty((tables, n), dtype=np.int32 if n < np.iinfo(np.int32).max else np.int64)
         offsets = np.empty((tables, (1 << bits) + 1), dtype=offset_dtype)
-        perm = balanced_permutation(bit_probabilities(words), bits) if balance else None
+        perm = _useful_permutation(bit_probabilities(words), bits) if balance else None
         keys = np.empty(n, dtype=np.uint32)
         for t in range(tables):
             for s in range(0, n, _ROWS_PER_CHUNK):
