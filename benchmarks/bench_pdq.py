@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 DATA = Path(__file__).resolve().parent / ".data" / "pdq"
 GIB = float(1 << 30)
 THRESHOLD = 31
+_GENERATOR = 2  # bump when prepare() changes, so cached data under DATA is regenerated
 
 
 # --------------------------------------------------------------------------- data (parent)
@@ -108,7 +109,7 @@ def prepare(kind: str, n: int, queries: int, sample: int, seed: int) -> Path:
     from firebreak.detect.media.hamming import brute_force_range_search
 
     out = DATA / f"{kind}-{n}"
-    if (out / "done.json").is_file() and json.loads((out / "done.json").read_text()) == [kind, n, queries, sample, seed]:
+    if (out / "done.json").is_file() and json.loads((out / "done.json").read_text()) == [_GENERATOR, kind, n, queries, sample, seed]:
         return out
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -133,7 +134,7 @@ def prepare(kind: str, n: int, queries: int, sample: int, seed: int) -> Path:
     np.save(out / "queries.npy", q)
     qi, ids, dist = brute_force_range_search(codes, q[:sample], THRESHOLD)
     np.savez(out / "exact.npz", q=qi, ids=ids, dist=dist)
-    (out / "done.json").write_text(json.dumps([kind, n, queries, sample, seed]))
+    (out / "done.json").write_text(json.dumps([_GENERATOR, kind, n, queries, sample, seed]))
     return out
 
 
