@@ -1,10 +1,20 @@
 """PDQ bank benchmark: build / reload time and memory, match speed and recall vs threatexchange.
 
     nice .venv/bin/python benchmarks/bench_pdq.py               # banks of 1M and 10M hashes
-    .venv/bin/python benchmarks/bench_pdq.py --quick            # banks of 20k and 200k hashes
+    .venv/bin/python benchmarks/bench_pdq.py --quick            # banks of 20k and 100k hashes
     .venv/bin/python benchmarks/bench_pdq.py --sizes 1000000 --queries 4000
 
-For each bank size N the parent generates N random PDQ hashes (seeded), writes
+Two kinds of bank (``--banks``), each of N hashes (seeded):
+
+* ``random``: uniformly random bits, the best case for multi-index hashing.
+* ``realistic``: shaped like real PDQ banks. Each bit i is set with its own
+  probability p_i ~ Beta(0.5, 0.5) (most bits lean hard to 0 or 1, so a
+  16-bit substring has a few huge buckets), and N/200 base hashes each come with
+  5-50 near-duplicate variants 0-20 bits away (re-encodes and crops of one
+  picture); the rest are independent draws. Non-matching queries are fresh
+  draws from the same biased bits, not uniform ones.
+
+For each bank the parent
 them as a plain-text bank file (64 hex per line, the format HMA exchanges),
 makes a query set that interleaves near-duplicates of bank entries (0-31 bits
 flipped) with random hashes, and computes the exact answer on a sample of those
@@ -37,48 +47,94 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DATA = Path(__file__).resolve().parent / ".data" / "pdq"
 GIB = float(1 << 30)
 THRESHOLD = 31
+_GENERATOR = 2  # bump when prepare() changes, so cached data under DATA is regenerated
 
 
 # --------------------------------------------------------------------------- data (parent)
 
 
-def prepare(n: int, queries: int, sample: int, seed: int) -> Path:
-    """Write bank.txt, queries.npy and the brute-force answer for the sample under DATA/<n>."""
+def _flip_upto(codes: np.ndarray, flips: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Copies of ``codes`` with ``flips[i]`` distinct random bits flipped in row i (vectorised, in blocks)."""
+    import numpy as np
+
+    out = np.empty_like(codes)
+    for s in range(0, len(codes), 1 << 15):
+        bits = np.unpackbits(codes[s : s + (1 << 15)], axis=1)
+        rank = rng.random(bits.shape).argsort(axis=1).argsort(axis=1)  # a random order of the 256 bits per row
+        bits ^= (rank < flips[s : s + (1 << 15), None]).astype(np.uint8)
+        out[s : s + (1 << 15)] = np.packbits(bits, axis=1)
+    return out
+
+
+def _biased(p: np.ndarray, rows: int, rng: np.random.Generator) -> np.ndarray:
+    import numpy as np
+
+    out = np.empty((rows, 32), dtype=np.uint8)
+    for s in range(0, rows, 1 << 16):
+        m = min(1 << 16, rows - s)
+        out[s : s + m] = np.packbits(rng.random((m, 256)) < p[None, :], axis=1)
+    return out
+
+
+def make_bank(kind: str, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+    """``n`` codes of the given kind and, for ``realistic``, its per-bit set-probabilities."""
+    import numpy as np
+
+    if kind == "random":
+        return rng.integers(0, 256, size=(n, 32), dtype=np.uint8), None
+    p = rng.beta(0.5, 0.5, size=256)
+    sizes = rng.integers(5, 51, size=max(1, n // 200))
+    sizes = sizes[: max(1, int(np.searchsorted(np.cumsum(sizes + 1), n)))]
+    bases = _biased(p, len(sizes), rng)
+    variants = _flip_upto(np.repeat(bases, sizes, axis=0), rng.integers(0, 21, size=int(sizes.sum())), rng)
+    rest = _biased(p, n - len(bases) - len(variants), rng)
+    codes = np.vstack([bases, variants, rest])[:n]
+    codes = codes[rng.permutation(len(codes))]
+    _, first = np.unique(codes.view(np.dtype((np.void, 32))).ravel(), return_index=True)
+    return codes[np.sort(first)], p  # 0-bit variants repeat their base; a bank file holds each hash once
+
+
+def prepare(kind: str, n: int, queries: int, sample: int, seed: int) -> Path:
+    """Write bank.txt, queries.npy and the brute-force answer for the sample under DATA/<kind>-<n>."""
     import numpy as np
 
     from firebreak.detect.media.hamming import brute_force_range_search
 
-    out = DATA / str(n)
-    if (out / "done.json").is_file() and json.loads((out / "done.json").read_text()) == [n, queries, sample, seed]:
+    out = DATA / f"{kind}-{n}"
+    if (out / "done.json").is_file() and json.loads((out / "done.json").read_text()) == [_GENERATOR, kind, n, queries, sample, seed]:
         return out
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
+    codes, p = make_bank(kind, n, rng)
     with (out / "bank.txt").open("wb") as fh:
-        fh.write(b"# benchmark bank: random PDQ hashes\n")
+        fh.write(f"# benchmark bank: {kind} PDQ hashes\n".encode())
         for s in range(0, n, 1 << 20):
             block = codes[s : s + (1 << 20)]
             text = np.frombuffer(block.tobytes().hex().encode("ascii"), dtype=np.uint8).reshape(-1, 64)
             rows = np.empty((text.shape[0], 65), dtype=np.uint8)
             rows[:, :64], rows[:, 64] = text, ord("\n")
             fh.write(rows.tobytes())
-    near_rows = rng.integers(0, n, size=queries // 2)
+    near_rows = rng.integers(0, len(codes), size=queries // 2)
     bits = np.unpackbits(codes[near_rows], axis=1)
     flips = rng.integers(0, THRESHOLD + 1, size=len(near_rows))
     for i, k in enumerate(flips):  # a few thousand query rows, once
         bits[i, rng.choice(256, size=int(k), replace=False)] ^= 1
     near = np.packbits(bits, axis=1)
-    rand = rng.integers(0, 256, size=(queries - len(near), 32), dtype=np.uint8)
+    rand = rng.integers(0, 256, size=(queries - len(near), 32), dtype=np.uint8) if p is None else _biased(p, queries - len(near), rng)
     q = np.empty((queries, 32), dtype=np.uint8)
     q[0::2], q[1::2] = near[: (queries + 1) // 2], rand[: queries // 2]
     np.save(out / "queries.npy", q)
     qi, ids, dist = brute_force_range_search(codes, q[:sample], THRESHOLD)
     np.savez(out / "exact.npz", q=qi, ids=ids, dist=dist)
-    (out / "done.json").write_text(json.dumps([n, queries, sample, seed]))
+    (out / "done.json").write_text(json.dumps([_GENERATOR, kind, n, queries, sample, seed]))
     return out
 
 
@@ -235,7 +291,8 @@ def run(config: str, work: Path, *extra: str) -> dict[str, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small banks (20k, 200k hashes)")
+    ap.add_argument("--quick", action="store_true", help="small banks (20k, 100k hashes)")
+    ap.add_argument("--banks", default="random,realistic", help="bank kinds: random, realistic (comma-separated)")
     ap.add_argument("--sizes", default=None, help="comma-separated bank sizes (default 1000000,10000000)")
     ap.add_argument("--queries", type=int, default=4000, help="queries per run (half near-duplicates)")
     ap.add_argument("--sample", type=int, default=200, help="queries checked against brute force")
@@ -264,17 +321,19 @@ def main() -> None:
 
     import psutil
 
-    sizes = [int(s) for s in (args.sizes or ("20000,200000" if args.quick else "1000000,10000000")).split(",")]
+    sizes = [int(s) for s in (args.sizes or ("20000,100000" if args.quick else "1000000,10000000")).split(",")]
     if args.quick:
-        args.queries, args.sample, args.tx_queries = min(args.queries, 2000), min(args.sample, 100), min(args.tx_queries, 300)
+        args.queries, args.sample, args.tx_queries = min(args.queries, 2000), min(args.sample, 100), min(args.tx_queries, 150)
     print(f"PDQ bench: distance <= {THRESHOLD}, {args.queries} queries (half near-duplicates, 0-31 bits flipped), "
           f"recall on {args.sample} by brute force; {os.cpu_count()} CPUs")
     sample = min(args.sample, args.queries)
     extra = ["--sample", str(sample), "--tx-queries", str(args.tx_queries)]
-    for n in sizes:
+    for kind, n in ((k, n) for n in sizes for k in args.banks.split(",")):
+        if kind not in ("random", "realistic"):
+            sys.exit(f"error: unknown bank kind {kind!r} (random, realistic)")
         t = time.perf_counter()
-        work = prepare(n, args.queries, sample, args.seed)
-        print(f"\n== bank of {n:,} random PDQ hashes (data + brute-force answer: {time.perf_counter() - t:.1f} s)")
+        work = prepare(kind, n, args.queries, sample, args.seed)
+        print(f"\n== bank of {n:,} {kind} PDQ hashes (data + brute-force answer: {time.perf_counter() - t:.1f} s)")
         only = set(args.only.split(","))
         args.no_faiss = args.no_faiss or "faiss" not in only
         args.no_tx = args.no_tx or "tx" not in only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,13 @@ from firebreak.detect.media.hamming import (
     hamming,
     hex_to_codes,
 )
-from firebreak.detect.media.index import PDQIndex, choose_bits, radii
+from firebreak.detect.media.index import (
+    PDQIndex,
+    balanced_permutation,
+    bit_probabilities,
+    choose_bits,
+    radii,
+)
 from firebreak.errors import BankError
 
 TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "pdq"
@@ -110,12 +117,72 @@ def test_save_and_reload_round_trip(tmp_path: Path) -> None:
     codes = rng.integers(0, 256, size=(3000, 32), dtype=np.uint8)
     queries = _flip(codes[:50], rng.integers(0, 32, size=50), rng)
     index = PDQIndex.build(codes)
+    assert index.perm is None  # uniformly random bits are balanced in order: no permutation
     index.save(tmp_path / "idx")
     reloaded = PDQIndex.load(tmp_path / "idx")
     assert isinstance(reloaded.codes, np.memmap)
     assert len(reloaded) == 3000
     assert _same(reloaded.search(queries), index.search(queries))
     assert _same(PDQIndex.load(tmp_path / "idx", mmap=False).search(queries), index.search(queries))
+
+
+def _skewed_bank(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Codes whose bit i is set with probability p_i ~ Beta(0.5, 0.5), a quarter of bits fixed, with near-duplicates."""
+    p = rng.beta(0.5, 0.5, size=256)
+    p[rng.choice(256, size=64, replace=False)] = rng.integers(0, 2, size=64)
+    codes = np.packbits(rng.random((n, 256)) < p, axis=1)
+    codes[n // 2 :] = _flip(codes[: n - n // 2], rng.integers(0, 21, size=n - n // 2), rng)
+    return codes, p
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), threshold=st.integers(0, 40), bits=st.sampled_from([None, 8, 12, 16]))
+def test_index_agrees_with_brute_force_on_unbalanced_bits(seed: int, threshold: int, bits: int | None) -> None:
+    rng = np.random.default_rng(seed)
+    codes, p = _skewed_bank(rng, 600)
+    near = _flip(codes[rng.integers(0, 600, size=40)], rng.integers(0, 32, size=40), rng)
+    queries = np.vstack([near, np.packbits(rng.random((20, 256)) < p, axis=1)])
+    index = PDQIndex.build(codes, bits=bits)
+    assert index.perm is not None
+    assert _same(index.search(queries, threshold, batch=16), brute_force_range_search(codes, queries, threshold))
+
+
+def test_balanced_permutation_evens_out_table_entropy() -> None:
+    rng = np.random.default_rng(5)
+    codes, _ = _skewed_bank(rng, 4000)
+    words = codes.view(np.uint64)
+    p = np.clip(bit_probabilities(words), 1e-12, 1 - 1e-12)
+    entropy = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
+    perm = balanced_permutation(bit_probabilities(words), 16)
+    assert sorted(perm.tolist()) == list(range(256))
+    balanced = entropy[perm].reshape(16, 16).sum(axis=1)
+    in_order = entropy.reshape(16, 16).sum(axis=1)
+    assert balanced.max() - balanced.min() < 0.5 * (in_order.max() - in_order.min())
+    assert balanced.min() > in_order.min()
+    # the probabilities are per key position: bit 0 of a key is the top bit of the first uint64 word
+    top = (words[:, 0] >> np.uint64(63)).mean()
+    assert bit_probabilities(words)[0] == pytest.approx(top)
+
+
+def test_saved_permutation_round_trips_and_version_1_folders_still_load(tmp_path: Path) -> None:
+    rng = np.random.default_rng(13)
+    codes, _ = _skewed_bank(rng, 2000)
+    queries = _flip(codes[:40], rng.integers(0, 32, size=40), rng)
+    index = PDQIndex.build(codes)
+    index.save(tmp_path / "v2")
+    reloaded = PDQIndex.load(tmp_path / "v2")
+    assert reloaded.perm is not None and index.perm is not None
+    assert np.array_equal(reloaded.perm, index.perm)
+    assert _same(reloaded.search(queries), index.search(queries))
+    plain = PDQIndex.build(codes, balance=False)  # version 1 wrote no permutation: bits cut in order
+    plain.save(tmp_path / "v1")
+    meta = json.loads((tmp_path / "v1" / "index.json").read_text())
+    (tmp_path / "v1" / "index.json").write_text(json.dumps({**meta, "version": 1}))
+    (tmp_path / "v1" / "perm.npy").unlink()
+    assert _same(PDQIndex.load(tmp_path / "v1").search(queries), brute_force_range_search(codes, queries, 31))
+    np.save(tmp_path / "v2" / "perm.npy", np.zeros(256, np.int16))
+    with pytest.raises(BankError, match="not a permutation"):
+        PDQIndex.load(tmp_path / "v2")
 
 
 def test_load_rejects_a_folder_that_is_not_an_index(tmp_path: Path) -> None:
