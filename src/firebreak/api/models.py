@@ -16,7 +16,9 @@ class ReportIn(BaseModel):
     id: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="The platform's report id.")
     reporter: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="Reporting account id.")
     target: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="Reported account id.")
-    reason: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$", description="The platform's reason code.")
+    reason: Literal["child_safety", "nudity", "spam", "harassment", "other"] = Field(
+        description="Why the user reported (the snapshot format's reasons)."
+    )
     created_at: datetime = Field(description="When the user reported (ISO 8601; no offset means UTC).")
     text: str | None = Field(default=None, max_length=10_000, description="The reporter's free text.")
 
