@@ -17,12 +17,13 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from firebreak.api.actcases import ActCaseService
 from firebreak.api.auth import Authenticator, LoginLimiter
 from firebreak.api.deps import Services
 from firebreak.api.metrics import HttpMetrics, registry_for
 from firebreak.api.routes import cases, guard, reports, scan, system
 from firebreak.api.scanstate import ScanHolder
-from firebreak.api.services import ReportIntake, StoreCaseService
+from firebreak.api.services import ReportIntake
 from firebreak.errors import FirebreakError, StoreError
 from firebreak.store import open_store
 
@@ -56,7 +57,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     if settings.scan_dir is not None and scans.current() is None:
         store.close()
         raise FirebreakError(f"cannot load the scan in {settings.scan_dir}: {scans.last_error}")
-    case_service = StoreCaseService(store, scans.current)
+    case_service = ActCaseService(store, scans.current)
+    case_service.sync()  # the scan in force opens or updates its cases now
     registry = registry_for(case_service, scans.current)
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from firebreak.act.cases import list_cases
 from firebreak.store import open_store
 from tests.api.conftest import Platform
 from tests.store.conftest import make_reports
@@ -101,7 +102,7 @@ def test_serve_sigkill_loses_no_acknowledged_report_and_sigterm_stops_cleanly(
     assert proc.wait(timeout=30) == 0
 
 
-def test_worker_requeues_expired_claims_and_stops_on_sigterm(db_file: str) -> None:
+def test_worker_requeues_expired_claims_routes_reports_and_stops_on_sigterm(db_file: str) -> None:
     with open_store(db_file) as store:
         store.upsert_reports(make_reports(["w1", "w2"]))
         store.claim_reports(2, worker="crashed-reviewer")
@@ -110,10 +111,13 @@ def test_worker_requeues_expired_claims_and_stops_on_sigterm(db_file: str) -> No
     try:
         deadline = time.monotonic() + 30
         with open_store(db_file) as store:
-            while store.count_reports("queued") < 2 and time.monotonic() < deadline:
+            # requeued after their claim expired, then routed into cases by act's worker
+            while len(store.audit_entries(action="report.routed")) < 2 and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert store.count_reports("queued") == 2
             assert len(store.audit_entries(action="report.requeued")) == 2
+            assert sorted(e.subject.split("/")[-1] for e in store.audit_entries(action="report.routed")) == ["w1", "w2"]
+            assert store.count_reports("in_review") == 2
+            assert {c.kind for c in list_cases(store)} == {"account"}
     finally:
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=30)
@@ -133,12 +137,18 @@ def test_worker_sigkill_leaves_a_consistent_store(db_file: str) -> None:
     with open_store(db_file) as store:
         rows = store.reports()
         requeued = {e.subject for e in store.audit_entries(action="report.requeued")}
-        # every report is still there; each one is queued exactly when its requeue was audited
+        routed = [e.subject.split("/")[-1] for e in store.audit_entries(action="report.routed")]
+        # every report is still there; a report left the claimed state only through an audited requeue,
+        # and each routed report was routed once
         assert rows.height == 50
-        queued = set(rows.filter(rows["state"] == "queued")["id"].to_list())
-        assert queued == requeued
+        assert set(rows.filter(rows["claimed_by"].is_null())["id"].to_list()) == requeued
+        assert len(routed) == len(set(routed))
+        assert set(rows.filter((rows["state"] == "in_review") & rows["claimed_by"].is_null())["id"].to_list()) == set(routed)
     with open_store(db_file) as store:  # a new worker finishes the job
         from firebreak.api.worker import run_worker
 
+        time.sleep(0.6)  # the killed worker's leases (0.5 s) expire, so its items come back
         run_worker(db_file, lease_s=0.5, once=True)
-        assert store.count_reports("queued") == 50
+        assert store.count_reports("in_review") == 50
+        routed = [e.subject for e in store.audit_entries(action="report.routed")]
+        assert len(routed) == len(set(routed)) == 50

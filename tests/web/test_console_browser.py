@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from firebreak.act.cases import get_case
 from firebreak.api.auth import hash_password
 from firebreak.server import ServerSettings, create_app
 from firebreak.store import open_store
@@ -118,7 +119,10 @@ def test_reviewer_takes_a_network_down_in_chromium(server: tuple[str, str]) -> N
     with open_store(db_url) as store:
         assert store.enforcement(account or "") == "disabled"
         disabled = store.enforcements(state="disabled")
-        assert disabled.height > 0 and set(disabled["network"].to_list()) == {case_id}
-        assert [e.actor for e in store.audit_entries(subject_kind="case", subject=case_id)] == ["rita"]
+        network = get_case(store, int(case_id)).case.network
+        assert network is not None
+        assert disabled.height > 0 and set(disabled["network"].to_list()) == {network}
+        trail = store.audit_entries(subject_kind="case", subject=case_id)
+        assert [e.actor for e in trail if e.action == "case.takedown"] == ["rita"]
     for name in ("1-queue.png", "2-evidence.png", "3-taken-down.png", "4-dashboard.png"):
         assert (ARTIFACTS / name).stat().st_size > 1000

@@ -16,8 +16,13 @@ class ReportIn(BaseModel):
     id: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="The platform's report id.")
     reporter: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="Reporting account id.")
     target: str = Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$", description="Reported account id.")
-    reason: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$", description="The platform's reason code.")
-    created_at: datetime = Field(description="When the user reported (ISO 8601; no offset means UTC).")
+    reason: Literal["child_safety", "nudity", "spam", "harassment", "other"] = Field(
+        description="Why the user reported (the snapshot format's reasons)."
+    )
+    created_at: datetime = Field(
+        description="When the user reported (ISO 8601, 1970 or later; no offset means UTC).",
+        json_schema_extra={"pattern": r"^(19[7-9][0-9]|[2-9][0-9]{3})-"},
+    )
     text: str | None = Field(default=None, max_length=10_000, description="The reporter's free text.")
 
     @field_validator("created_at", mode="before")
@@ -26,6 +31,14 @@ class ReportIn(BaseModel):
         """Only ISO 8601 text: a bare number would be read as a Unix time and is rejected."""
         if not isinstance(value, str | datetime):
             raise ValueError("created_at must be an ISO 8601 date-time string")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _plausible(cls, value: datetime) -> datetime:
+        """Reports are from 1970 on (SQLite cannot read back years before 1000)."""
+        if value.year < 1970:
+            raise ValueError("created_at must be in 1970 or later")
         return value
 
 

@@ -481,38 +481,48 @@ def finite(x: float | None) -> float | None:
 
 
 class ReportIntake:
-    """Report intake for the API: acknowledged only once committed, idempotent on the report id.
-
-    ADAPTER(act): act's intake (idempotent on (source, id), canaries) replaces
-    :meth:`submit`; the return value stays ``(created, stored record)``.
-    """
+    """Report intake for the API over :mod:`firebreak.act.intake`: acknowledged only once
+    committed (stored and queued for routing in one transaction), idempotent on ``(source, id)``."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def submit(self, report: dict[str, Any], *, source: str) -> tuple[bool, dict[str, Any]]:
-        """Store ``report`` (keys ``id, reporter, target, reason, created_at, text``) unless its id is
-        already stored; returns ``(newly stored, the stored record)``. The store commits (fsync) first."""
-        from firebreak.snapshot.schema import REPORTS
+        """Store and queue ``report`` (keys ``id, reporter, target, reason, created_at, text``) from
+        ``source`` unless ``(source, id)`` is already stored; returns ``(newly stored, the stored record)``.
+
+        Raises :class:`~firebreak.errors.ReportError` naming the field for a report act refuses.
+        """
+        from firebreak.act.intake import submit_report
 
         created_at = report["created_at"]
-        if created_at.tzinfo is None:
+        if isinstance(created_at, datetime) and created_at.tzinfo is None:
             created_at = created_at.replace(tzinfo=UTC)
-        frame = pl.DataFrame(
-            [{**{k: report.get(k) for k in REPORTS}, "target_kind": "account", "created_at": created_at}],
-            schema=REPORTS,
-        )
-        new = self.store.upsert_reports(frame, source=source)
-        record = self.get(report["id"])
-        if record is None:  # pragma: no cover - the row was just committed
-            raise FirebreakError(f"report {report['id']!r} was not stored")
-        return new > 0, record
+        record, created = submit_report(self.store, source, {**report, "created_at": created_at})
+        return created, _record_dict(record)
 
-    def get(self, report_id: str) -> dict[str, Any] | None:
-        """The stored report ``report_id`` with its ``status``, or ``None``."""
+    def get(self, report_id: str, *, source: str | None = None) -> dict[str, Any] | None:
+        """The stored report ``(source, report_id)`` with its ``status``, or ``None``.
+
+        Without ``source`` (or when ``source`` sent no such report), the report with that id from
+        any source (the lowest source name) is returned: reviewers read reports of every sender.
+        """
+        from firebreak.act.intake import get_report
+
+        if source is not None:
+            record = get_report(self.store, source, report_id)
+            if record is not None:
+                return _record_dict(record)
         rows = self.store.reports(ids=[report_id])
         if rows.height == 0:
             return None
-        row = rows.row(0, named=True)
-        row["status"] = row.pop("state")
-        return row
+        first = rows.sort("source").row(0, named=True)
+        found = get_report(self.store, first["source"], report_id)
+        return None if found is None else _record_dict(found)
+
+
+def _record_dict(record: Any) -> dict[str, Any]:
+    """An act :class:`~firebreak.act.intake.ReportRecord` as the API's record (``state`` as ``status``)."""
+    out: dict[str, Any] = {name: getattr(record, name) for name in record.__slots__}
+    out["status"] = out.pop("state")
+    return out

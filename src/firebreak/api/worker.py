@@ -1,9 +1,10 @@
 """The background worker: rounds of queue maintenance until SIGTERM or SIGINT.
 
 Each round is committed transactions only, so a SIGKILL at any point loses nothing:
-the next worker finds the same state and carries on. ADAPTER(act): the lead adds act's
-background work here (lease expiry of work items, retries with backoff, dead letters,
-canary checks).
+the next worker finds the same state and carries on. Each round also runs
+:func:`firebreak.act.worker.work` once: stored reports without a work item are queued,
+queued reports are routed into cases (expired leases of a crashed worker come back
+through ``claim``), failures retried with backoff and dead-lettered.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 from datetime import timedelta
 from types import FrameType
 
+from firebreak.act.worker import work
 from firebreak.store import open_store
 from firebreak.store.actions import requeue_stale_claims
 
@@ -24,7 +26,8 @@ log = logging.getLogger("firebreak.api.worker")
 def run_worker(db_url: str, *, interval_s: float = 5.0, lease_s: float = 900.0, once: bool = False) -> int:
     """Run rounds every ``interval_s`` seconds until SIGTERM/SIGINT (or one round if ``once``).
 
-    A round puts review claims older than ``lease_s`` back in the queue. Returns the
+    A round puts review claims older than ``lease_s`` back in the queue, then routes every
+    queued report into its case with :func:`firebreak.act.worker.work` (``once``). Returns the
     number of rounds done. Prints one line per round that changed something.
     """
     stop = threading.Event()
@@ -42,6 +45,15 @@ def run_worker(db_url: str, *, interval_s: float = 5.0, lease_s: float = 900.0, 
                 rounds += 1
                 if requeued:
                     print(f"requeued {len(requeued)} expired claim(s)", file=sys.stderr, flush=True)
+                # one item per claim: its lease (lease_s) need only cover one routing transaction
+                stats = work(store, worker="worker", once=True, batch=1, lease=timedelta(seconds=lease_s), stop=stop)
+                if stats.routed or stats.failed or stats.queued_from_store:
+                    print(
+                        f"routed {stats.routed} report(s), {stats.failed} failed, "
+                        f"{stats.queued_from_store} queued from the store",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 if once:
                     break
                 stop.wait(interval_s)
