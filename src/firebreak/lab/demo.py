@@ -46,6 +46,7 @@ def run_demo(out: Path, *, seed: int, accounts: int, preset: str = "default") ->
     from firebreak.lab.sim import simulate
     from firebreak.labels import read_labels
     from firebreak.scan import ScanParams, scan
+    from firebreak.scan.trusted import read_trusted_flaggers
     from firebreak.snapshot import load_snapshot
     from firebreak.store import open_store
 
@@ -71,7 +72,11 @@ def run_demo(out: Path, *, seed: int, accounts: int, preset: str = "default") ->
 
     with _stage(console, "scan") as say:
         snapshot = load_snapshot(work).snapshot
-        result = scan(snapshot, load_bank(snap_dir / "hashbank.txt"), params=ScanParams(seed=seed), progress=say)
+        # the operator's trusted-flagger registry (vetted watchers), as `firebreak scan --trusted-flaggers` loads it
+        registry = read_trusted_flaggers(snap_dir / "trusted_flaggers.csv") if (snap_dir / "trusted_flaggers.csv").is_file() else None
+        result = scan(
+            snapshot, load_bank(snap_dir / "hashbank.txt"), params=ScanParams(seed=seed), progress=say, trusted=registry
+        )
         result.write(scan_dir, inputs={"snapshot": work}, parameters={"seed": seed})
     st = result.stats
     console.print(f"  {st['sellers']:,} sellers, {st['buyers']:,} buyers, {st['networks']:,} networks flagged")
