@@ -297,12 +297,17 @@ def networks_stage(
     return Networks(of, int(real.sum()))
 
 
+def proximity_risk(proximity: np.ndarray, params: ScanParams) -> np.ndarray:
+    """Risk from closeness to the flagged sellers alone: rises toward ``proximity_cap``, never above it."""
+    return np.asarray(np.clip(params.proximity_cap * (1.0 - np.exp(-proximity / params.proximity_scale)), 0.0, params.proximity_cap))
+
+
 def account_risk(roles: RoleScores, proximity: np.ndarray, params: ScanParams) -> np.ndarray:
     """Risk per account: the roles' logistic for flagged accounts; unflagged ones get at most the
     proximity risk and stay under ``unflagged_risk_cap``."""
     flagged = roles.seller | roles.buyer
     risk = roles.risk(params.roles.units_to_flag, params.risk_steepness)
-    prox = np.clip(params.proximity_cap * (1.0 - np.exp(-proximity / params.proximity_scale)), 0.0, params.proximity_cap)
+    prox = proximity_risk(proximity, params)
     risk = np.where(flagged, risk, np.minimum(risk, params.unflagged_risk_cap))
     return np.asarray(np.maximum(risk, np.where(flagged, 0.0, prox)))
 
@@ -326,7 +331,7 @@ def results_stage(
     """
     flagged = roles.seller | roles.buyer
     risk = account_risk(roles, proximity, params)
-    prox_risk = np.clip(params.proximity_cap * (1.0 - np.exp(-proximity / params.proximity_scale)), 0.0, params.proximity_cap)
+    prox_risk = proximity_risk(proximity, params)
     gev = graph_evidence(graph, roles, reports, evasion, units.dest_table, units.signals.destination)
     dev = discovered_evidence(discovery.uses, roles.components)
     tev = trusted_evidence(graph, registry if registry is not None else empty_registry(), reports)
