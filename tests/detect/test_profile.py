@@ -57,3 +57,21 @@ def test_menu_prices_and_minor_selling() -> None:
     assert not any(a == "teen" for a, _ in got)  # a stated age alone is not evidence
     assert ("shop", "profile:menu_price") in got and not any(sig == "profile:minor_selling" for a, sig in got if a == "shop")
     assert ev.filter(pl.col("signal") == "profile:minor_selling")["ambiguous"].to_list() == [False, False]
+
+
+def test_ages_written_in_keycap_and_other_numerals_are_read() -> None:
+    s = snap(
+        [
+            {"id": "keycap", "bio": "on chapter 1\ufe0f\u20e34\ufe0f\u20e3", "links": []},
+            {"id": "circled", "bio": "\u2460\u2464 y/o \u00b7 menu in bio, dm for prices", "links": []},
+            {"id": "arrow", "bio": "3\ufe0f\u20e31\ufe0f\u20e3\u21a9\ufe0f dm for menu", "links": []},
+            {"id": "adult", "bio": "on chapter 3\ufe0f\u20e30\ufe0f\u20e3", "links": []},
+        ]
+    )
+    ev = profile_signals(s)
+    got = {(r["account"], r["signal"], r["detail"]) for r in ev.iter_rows(named=True)}
+    assert ("keycap", "profile:age_code") in {(a, sig) for a, sig, _ in got}
+    assert any(a == "keycap" and "age 14" in d for a, _, d in got)
+    assert any(a == "circled" and sig == "profile:minor_selling" and "age 15" in d for a, sig, d in got)
+    assert any(a == "arrow" and sig == "profile:minor_selling" and "age 13" in d for a, sig, d in got)
+    assert not any(a == "adult" for a, _, _ in got)

@@ -36,14 +36,27 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from itertools import compress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from firebreak.detect.lexicon_hits import (
+    HIT_SCHEMA,
+    NORMALISED,
+    RAW,
+    HitArrays,
+    KeyTable,
+    TermTable,
+    automaton_matches,
+    bounded,
+    code_points,
+    finish,
+    word_mask,
+)
 from firebreak.detect.normalize import normalize, normalize_batch, normalize_text
+from firebreak.detect.screen import Screen
 from firebreak.errors import LexiconError
 
 __all__ = ["CATEGORIES", "HIT_SCHEMA", "ContextRule", "Hit", "Lexicon", "Term", "load_lexicon", "normalize"]
@@ -54,24 +67,8 @@ ENV_VAR = "FIREBREAK_LEXICON"
 _FAMILY_KEYS = {"name", "category", "weight", "ambiguous", "source", "context", "boundary", "terms"}
 _TERM_KEYS = {"text", "weight", "ambiguous", "source"}
 _CONTEXT_KEYS = {"name", "factor", "source", "patterns"}
-
-#: columns of :meth:`Lexicon.match_batch`'s frame.
-HIT_SCHEMA = pl.Schema(
-    {
-        "row": pl.Int64,
-        "term": pl.String,
-        "family": pl.String,
-        "category": pl.String,
-        "form": pl.String,
-        "start": pl.Int64,
-        "end": pl.Int64,
-        "weight": pl.Float64,
-        "ambiguous": pl.Boolean,
-        "source": pl.String,
-        "context": pl.String,
-    }
-)
-
+#: code points for which ``str.isspace`` holds (a joined spaced-out letter leaves one of these).
+_WHITESPACE = np.asarray([c for c in range(0x3100) if chr(c).isspace()], dtype=np.uint32)
 
 @dataclass(frozen=True, slots=True)
 class Term:
@@ -154,15 +151,14 @@ class Lexicon:
     versions: dict[str, str] = field(default_factory=dict)
     #: normalised keys of terms a reviewer rejected (discovery never reports them again).
     rejected: frozenset[str] = frozenset()
+    #: the screen's matcher: "auto" (Hyperscan where installed), "hyperscan" or "aho".
+    screen_engine: str = "auto"
 
     def __post_init__(self) -> None:
         import ahocorasick
 
-        self._raw = ahocorasick.Automaton()
-        self._norm = ahocorasick.Automaton()
         raw_keys: dict[str, list[int]] = {}
         norm_keys: dict[str, list[int]] = {}
-        self.norm_keys: list[str] = []
         self._term_variants = [self._variants(t.text) for t in self.terms]
         for i, t in enumerate(self.terms):
             raw_keys.setdefault(t.text.lower(), []).append(i)
@@ -174,35 +170,32 @@ class Lexicon:
                 k = normalize_text(p)
                 if k:
                     self._ctx_keys.setdefault(k, []).append(j)
-        for k, ids in raw_keys.items():
-            self._raw.add_word(k, (k, tuple(ids)))
-        for k, ids in norm_keys.items():
-            self._norm.add_word(k, (k, tuple(ids), ()))
-        for k, js in self._ctx_keys.items():
-            if k in norm_keys:
-                self._norm.add_word(k, (k, tuple(norm_keys[k]), tuple(js)))
-            else:
-                self._norm.add_word(k, (k, (), tuple(js)))
-        self._screen_terms = ahocorasick.Automaton()
-        self._screen_all = ahocorasick.Automaton()
-        for k in norm_keys:
-            self._screen_terms.add_word(k, len(k))
-            self._screen_all.add_word(k, len(k))
-        for k in self._ctx_keys:
-            self._screen_all.add_word(k, len(k))
-        for a in (self._screen_terms, self._screen_all):
-            if len(a):
-                a.make_automaton()
-        self.norm_keys = sorted(norm_keys)
+        # automaton values are key indices into the key tables (see lexicon_hits)
+        self._raw = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        raw_list = list(raw_keys)
+        for idx, key in enumerate(raw_list):
+            self._raw.add_word(key, idx)
+        self._raw_table = KeyTable.build(raw_list, [tuple(raw_keys[k]) for k in raw_list])
+        self._norm = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        norm_list = list(dict.fromkeys([*norm_keys, *self._ctx_keys]))
+        for idx, key in enumerate(norm_list):
+            self._norm.add_word(key, idx)
+        self._norm_table = KeyTable.build(
+            norm_list, [tuple(norm_keys.get(k, ())) for k in norm_list], [tuple(self._ctx_keys.get(k, ())) for k in norm_list]
+        )
+        self._screen_terms = Screen(list(norm_keys), self.screen_engine)
+        self._screen_all = Screen([*norm_keys, *self._ctx_keys], self.screen_engine)
+        self.norm_keys: list[str] = sorted(norm_keys)
         self._norm_key_set = frozenset(norm_keys)
         self.raw_keys = sorted(raw_keys)
         if raw_keys:
             self._raw.make_automaton()
-        if norm_keys or self._ctx_keys:
+        if norm_list:
             self._norm.make_automaton()
         self._has_raw = bool(raw_keys)
-        self._has_norm = bool(norm_keys or self._ctx_keys)
+        self._has_norm = bool(norm_list)
         self._families = {t.family for t in self.terms}
+        self._table = TermTable.build(self.terms, self.contexts)
 
     @staticmethod
     def _variants(text: str) -> list[str]:
@@ -238,11 +231,10 @@ class Lexicon:
 
     def match_many(self, texts: Sequence[str | None]) -> list[list[Hit]]:
         """:meth:`match` for each text, batched (one normalisation, two automaton passes)."""
-        texts = [t if t is not None else "" for t in texts]
         out: list[list[Hit]] = [[] for _ in range(len(texts))]
         if not texts:
             return out
-        for r, term, fam, cat, form, s, e, w, amb, src, ctx in self._finish_rows(*self._collect_screened(texts, self._screen_terms)):
+        for r, term, fam, cat, form, s, e, w, amb, src, ctx in self.match_batch(texts).iter_rows():
             out[r].append(Hit(term, fam, cat, form, (s, e), w, amb, src, ctx))
         return out
 
@@ -250,47 +242,29 @@ class Lexicon:
         """All hits in a batch of texts as a frame (:data:`HIT_SCHEMA`), ``row`` = index in ``texts``.
 
         Texts are processed in one concatenation: normalisation is vectorised
-        (:func:`~firebreak.detect.normalize.normalize_batch`) and each automaton
-        scans the whole batch once; only hits are handled in Python.
+        (:func:`~firebreak.detect.normalize.normalize_batch`), each automaton
+        scans the whole batch once, and hits are assembled by whole-array
+        operations (:mod:`firebreak.detect.lexicon_hits`).
         """
         texts = _as_list(texts)
         if not texts:
             return pl.DataFrame(schema=HIT_SCHEMA)
         return self._finish(*self._collect_screened(texts, self._screen_terms))
 
-    def candidates(self, texts: list[Any], automaton: Any = None) -> np.ndarray:
-        """Rows of ``texts`` that may hold a hit: the cheap screen
-        (:func:`~firebreak.detect.normalize.screen_batch`, no offsets) scanned once
-        with the normalised keys, plus rows with spaced-out letters. Pure-ASCII rows
-        take a byte-level path."""
-        from firebreak.detect.normalize import screen_batch
+    def candidates(self, texts: list[Any], screen: Screen | None = None) -> np.ndarray:
+        """Rows of ``texts`` that may hold a hit (:class:`~firebreak.detect.screen.Screen`
+        of the normalised keys, or of ``screen``'s keys)."""
+        return (self._screen_terms if screen is None else screen).rows(texts)
 
-        auto: Any = self._screen_terms if automaton is None else automaton
-        n = len(texts)
-        if n == 0 or not len(auto):  # type: ignore[arg-type]
-            return np.zeros(0, dtype=np.int64)
-        isascii = np.fromiter(map(str.isascii, texts), dtype=bool, count=n)
-        out = []
-        for mask in (isascii, ~isascii):
-            idx = np.flatnonzero(mask)
-            if not len(idx):
-                continue
-            sub = texts if len(idx) == n else list(compress(texts, mask.tolist()))
-            screen, seps, spaced = screen_batch(sub)
-            ends = np.fromiter((e for e, _ in auto.iter(screen)), dtype=np.int64)
-            rows = np.searchsorted(seps, ends) - 1 if len(ends) else ends
-            out.append(idx[np.unique(np.concatenate([rows, spaced]).astype(np.int64))])
-        return np.unique(np.concatenate(out)) if out else np.zeros(0, dtype=np.int64)
-
-    def _collect_screened(self, texts: list[Any], automaton: Any) -> tuple[list[tuple[Any, ...]], dict[int, set[int]]]:
-        cand = self.candidates(texts, automaton)
+    def _collect_screened(self, texts: list[Any], screen: Screen) -> tuple[HitArrays, np.ndarray, np.ndarray]:
+        cand = self.candidates(texts, screen)
         if len(cand) == 0:
-            return [], {}
+            z = np.zeros(0, dtype=np.int64)
+            return HitArrays.empty(), z, z
         if len(cand) == len(texts):
             return self._collect(texts)
-        back = cand.tolist()
-        rows, ctx = self._collect([texts[i] for i in back])
-        return [(back[r], *rest) for r, *rest in rows], {back[r]: v for r, v in ctx.items()}
+        hits, crow, crule = self._collect([texts[i] for i in cand.tolist()])
+        return hits.remap_rows(cand), cand[crow], crule
 
     def match_batch_with_context(self, texts: Sequence[str | None] | pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
         """:meth:`match_batch` plus every text's context wording: ``(hits, contexts)``
@@ -299,54 +273,78 @@ class Lexicon:
         schema = {"row": pl.Int64, "context": pl.String, "factor": pl.Float64}
         if not texts:
             return pl.DataFrame(schema=HIT_SCHEMA), pl.DataFrame(schema=schema)
-        rows, ctx_rows = self._collect_screened(texts, self._screen_all)
-        ctx = [(r, self.contexts[j].name, self.contexts[j].factor) for r, js in ctx_rows.items() for j in js]
-        return self._finish(rows, ctx_rows), pl.DataFrame(ctx, schema=schema, orient="row")
+        hits, crow, crule = self._collect_screened(texts, self._screen_all)
+        pairs = np.unique(np.stack([crow, crule], axis=1), axis=0) if len(crow) else np.zeros((0, 2), dtype=np.int64)
+        t = self._table
+        ctx = pl.DataFrame(
+            {
+                "row": pairs[:, 0],
+                "context": pl.Series(t.ctx_name, dtype=pl.String).gather(pairs[:, 1]),
+                "factor": t.ctx_factor[pairs[:, 1]],
+            },
+            schema=schema,
+        )
+        return self._finish(hits, crow, crule), ctx
 
-    def _collect(self, texts: list[Any]) -> tuple[list[tuple[Any, ...]], dict[int, set[int]]]:
+    def _collect(self, texts: list[Any]) -> tuple[HitArrays, np.ndarray, np.ndarray]:
+        """Every term occurrence in ``texts`` (raw and normalised passes, boundaries
+        checked), and the context rules found per row: ``(hits, ctx_rows, ctx_rules)``."""
         n = len(texts)
-        rows: list[tuple[Any, ...]] = []
-        # normalised pass (also finds context wording)
-        nb = normalize_batch(texts)
-        ntext = nb.text
-        ctx_rows: dict[int, set[int]] = {}
-        norm_hits: list[tuple[int, int, int, tuple[int, ...]]] = []
+        lens = np.fromiter(map(len, texts), dtype=np.int64, count=n) + 1
+        parts: list[HitArrays] = []
+        bnd = self._table.boundary
+        ctx_row = ctx_rule = np.zeros(0, dtype=np.int64)
         if self._has_norm:
-            rstart = nb.row_start
-            for end, (key, ids, ctx) in self._norm.iter(ntext):
-                s = end - len(key) + 1
-                e = end + 1
-                if ctx:
-                    r = int(np.searchsorted(rstart, s, side="right")) - 1
-                    if self._bounded(ntext, s, e, "word"):
-                        ctx_rows.setdefault(r, set()).update(ctx)
-                if ids:
-                    norm_hits.append((s, e, 0, ids))
-            if norm_hits:
-                starts = np.fromiter((h[0] for h in norm_hits), dtype=np.int64, count=len(norm_hits))
-                hrows = np.searchsorted(rstart, starts, side="right") - 1
-                for (s, e, _, ids), r in zip(norm_hits, hrows.tolist(), strict=True):
-                    for i in ids:
-                        t = self.terms[i]
-                        if not self._bounded_norm(ntext, s, e, t.boundary, texts[r], nb.starts, nb.ends):
-                            continue
-                        rows.append((r, i, "normalised", int(nb.starts[s]), int(nb.ends[e - 1])))
-        # raw pass
+            nb = normalize_batch(texts)
+            ends, keys = automaton_matches(self._norm, nb.text)
+            if len(ends):
+                word = word_mask(code_points(nb.text))
+                rstart = nb.row_start
+                cs, ce, rule = self._norm_table.ctx_matches(ends, keys)
+                if len(rule):
+                    ok = bounded(word, cs, ce, np.zeros(len(rule), dtype=np.int8))
+                    ctx_row = np.searchsorted(rstart, cs[ok], side="right") - 1
+                    ctx_rule = rule[ok]
+                s, e, term = self._norm_table.term_matches(ends, keys)
+                if len(term):
+                    r = np.searchsorted(rstart, s, side="right") - 1
+                    ok = bounded(word, s, e, bnd[term])
+                    retry = np.flatnonzero(~ok)
+                    if len(retry):  # an edge inside a word may be where spaced-out letters were joined
+                        ok[retry] = bounded(word, s[retry], e[retry], bnd[term[retry]], *self._joined_gaps(texts, nb, r[retry], s[retry], e[retry]))
+                    parts.append(HitArrays(r[ok], term[ok], np.full(int(ok.sum()), NORMALISED, dtype=np.int64), nb.starts[s[ok]], nb.ends[e[ok] - 1]))
         if self._has_raw:
             raw = "\n".join(texts)
-            low = _lower_same_length(raw)
-            lens = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n)
-            rstart = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(lens, out=rstart[1:])
-            found = [(end - len(key) + 1, end + 1, ids) for end, (key, ids) in self._raw.iter(low)]
-            if found:
-                hrows = np.searchsorted(rstart, np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found)), side="right") - 1
-                for (s, e, ids), r in zip(found, hrows.tolist(), strict=True):
-                    for i in ids:
-                        if self._bounded(raw, s, e, self.terms[i].boundary):
-                            off = int(rstart[r])
-                            rows.append((r, i, "raw", s - off, e - off))
-        return rows, ctx_rows
+            ends, keys = automaton_matches(self._raw, _lower_same_length(raw))
+            if len(ends):
+                s, e, term = self._raw_table.term_matches(ends, keys)
+                ok = bounded(word_mask(code_points(raw)), s, e, bnd[term])
+                s, e, term = s[ok], e[ok], term[ok]
+                rstart = np.zeros(n + 1, dtype=np.int64)
+                np.cumsum(lens, out=rstart[1:])
+                r = np.searchsorted(rstart, s, side="right") - 1
+                parts.append(HitArrays(r, term, np.full(len(term), RAW, dtype=np.int64), s - rstart[r], e - rstart[r]))
+        return HitArrays.concat(parts), ctx_row, ctx_rule
+
+    @staticmethod
+    def _joined_gaps(texts: list[Any], nb: Any, r: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For normalised matches ``[s, e)`` in rows ``r`` of batch ``nb``: whether the
+        original text has whitespace between the normalised characters on either side of
+        the start and of the end (spaced-out letters joined there)."""
+        last = len(nb.starts) - 1
+        edges = np.concatenate([s, e])
+        lo, hi = nb.ends[np.maximum(edges - 1, 0)], nb.starts[np.minimum(edges, last)]
+        out = np.zeros(len(edges), dtype=bool)
+        need = np.flatnonzero(hi > lo)  # original characters lie between the two (deleted or joined)
+        if len(need):
+            lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+            base = (np.cumsum(lens) - lens)[np.concatenate([r, r])[need]]
+            cps = code_points("\n".join(texts))
+            width = (hi - lo)[need]
+            which = np.repeat(np.arange(len(need)), width)
+            at = np.repeat(base + lo[need], width) + (np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width))
+            out[need[np.unique(which[np.isin(cps[at], _WHITESPACE)])]] = True
+        return out[: len(s)], out[len(s) :]
 
     @staticmethod
     def _bounded(text: str, s: int, e: int, boundary: str) -> bool:
@@ -377,48 +375,8 @@ class Lexicon:
             return True
         return not (e < len(ntext) and _is_word(ntext[e - 1]) and _is_word(ntext[e]) and not gap(e))
 
-    def _finish(self, rows: list[tuple[Any, ...]], ctx_rows: dict[int, set[int]]) -> pl.DataFrame:
-        return pl.DataFrame(self._finish_rows(rows, ctx_rows), schema=HIT_SCHEMA, orient="row")
-
-    def _finish_rows(self, rows: list[tuple[Any, ...]], ctx_rows: dict[int, set[int]]) -> list[tuple[Any, ...]]:
-        """De-duplicate occurrences and apply context; rows of :data:`HIT_SCHEMA` sorted by
-        (row, start, end, term). Hits are few, so this is plain Python."""
-        if not rows:
-            return []
-        seen_raw: set[tuple[int, str, int, int]] = set()
-        seen_norm: set[tuple[int, str, int, int]] = set()
-        kept = []
-        # raw first so a normalised hit repeating it is dropped
-        rows.sort(key=lambda x: (x[0], x[2] != "raw", x[3], x[4], x[1]))
-        for r, i, form, s, e in rows:
-            t = self.terms[i]
-            fam_key = (r, t.family, s, e)
-            if form == "raw":
-                if (r, t.text, s, e) in seen_raw:
-                    continue
-                seen_raw.add((r, t.text, s, e))
-                seen_norm.add(fam_key)
-            else:
-                if fam_key in seen_norm:
-                    continue
-                seen_norm.add(fam_key)
-            kept.append((r, t, form, s, e))
-        # a hit inside a longer hit of the same family ("menu" in "menu in bio") adds nothing
-        spans: dict[tuple[int, str], list[tuple[int, int]]] = {}
-        for r, t, _, s, e in kept:
-            spans.setdefault((r, t.family), []).append((s, e))
-        out = []
-        for r, t, form, s, e in kept:
-            if any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2 in spans[(r, t.family)]):
-                continue
-            weight, ctx_name = t.weight, None
-            for j in sorted(ctx_rows.get(r, ())):
-                c = self.contexts[j]
-                if c.name in t.context and t.weight * c.factor < weight:
-                    weight, ctx_name = t.weight * c.factor, c.name
-            out.append((r, t.text, t.family, t.category, form, s, e, round(weight, 6), t.ambiguous, t.source, ctx_name))
-        out.sort(key=lambda x: (x[0], x[5], x[6], x[1]))
-        return out
+    def _finish(self, hits: HitArrays, ctx_row: np.ndarray, ctx_rule: np.ndarray) -> pl.DataFrame:
+        return finish(hits, ctx_row, ctx_rule, self._table)
 
     # ------------------------------------------------------------------ reference
     def reference_match(self, text: str) -> set[tuple[str, str, int, int]]:
@@ -446,11 +404,14 @@ class Lexicon:
     def occurrences(self, texts: Sequence[str]) -> set[tuple[int, str, str, int, int]]:
         """Every ``(row, term, form, start, end)`` the automatons find, before
         de-duplication (for agreement tests with :meth:`reference_match`)."""
-        rows, _ = self._collect(list(texts))
-        return {(r, self.terms[i].text, form, s, e) for r, i, form, s, e in rows}
+        h, _, _ = self._collect(list(texts))
+        forms = ("raw", "normalised")
+        return {
+            (r, self.terms[i].text, forms[f], s, e)
+            for r, i, f, s, e in zip(h.row.tolist(), h.term.tolist(), h.form.tolist(), h.start.tolist(), h.end.tolist(), strict=True)
+        }
 
 
-# ---------------------------------------------------------------------- loading
 def _packaged_files() -> list[Path]:
     root = resources.files("firebreak.detect.terms")
     return sorted((Path(str(p)) for p in root.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)

@@ -300,8 +300,10 @@ def tables() -> _Tables:
 def _expand(a: np.ndarray, L: np.ndarray, t: _Tables, with_src: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """Step 1's table applied to code points ``a`` (``L`` = output lengths): the output
     code points, and (``with_src``) each output's input index."""
+    if not with_src:
+        return _expand_sparse(a, L, t), None
     out = np.repeat(t.first[a], L)
-    src = np.repeat(np.arange(len(a), dtype=np.int64), L) if with_src else None
+    src = np.repeat(np.arange(len(a), dtype=np.int32 if len(a) < 2**31 else np.int64), L) if with_src else None
     multi = np.flatnonzero(L > 1)
     if len(multi):
         counts = L[multi].astype(np.int64) - 1
@@ -312,6 +314,27 @@ def _expand(a: np.ndarray, L: np.ndarray, t: _Tables, with_src: bool = False) ->
         within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         out[pos] = t.extra[base + within]
     return out, src
+
+
+def _expand_sparse(a: np.ndarray, L: np.ndarray, t: _Tables) -> np.ndarray:
+    """:func:`_expand` without sources: every character repeated by its length, then
+    the extra characters of the (few) expansions written in, with their output
+    positions computed from the positions where ``L != 1`` alone."""
+    out: np.ndarray = t.first[a]
+    odd = np.flatnonzero(L != 1)
+    if not len(odd):
+        return out
+    out = np.repeat(out, L)
+    d = L[odd].astype(np.int64) - 1
+    start = odd + (np.cumsum(d) - d)  # output position of each odd character
+    multi = d > 0
+    if multi.any():
+        counts = d[multi]
+        ends = np.cumsum(counts)
+        within = np.arange(int(ends[-1])) - np.repeat(ends - counts, counts)
+        base = np.repeat(t.extra_start[a[odd[multi]]].astype(np.int64), counts)
+        out[np.repeat(start[multi] + 1, counts) + within] = t.extra[base + within]
+    return out
 
 
 def _compact(keep: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -388,15 +411,17 @@ def normalize_batch(texts: list[str]) -> NormalizedBatch:
     span; see the module docstring for the pipeline.
     """
     t = tables()
-    texts = [x if x is not None else "" for x in texts]
+    if None in texts:
+        texts = [x if x is not None else "" for x in texts]
     nrows = len(texts)
-    lens = np.fromiter((len(x) for x in texts), dtype=np.int64, count=nrows)
+    lens = np.fromiter(map(len, texts), dtype=np.int64, count=nrows)
     joined = "".join(texts)
     a = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    row = np.repeat(np.arange(nrows, dtype=np.int64), lens)
+    # rows and in-row positions as int32: half the memory traffic of the compactions below
+    row = np.repeat(np.arange(nrows, dtype=np.int32), lens)
     rowstart_in = np.zeros(nrows + 1, dtype=np.int64)
     np.cumsum(lens, out=rowstart_in[1:])
-    pos = np.arange(len(a), dtype=np.int64) - rowstart_in[row]
+    pos = (np.arange(len(a), dtype=np.int64) - rowstart_in[row]).astype(np.int32)
 
     # step 1: per-character table (with expansions for multi-character outputs)
     L = t.length[a]
@@ -412,7 +437,7 @@ def normalize_batch(texts: list[str]) -> NormalizedBatch:
         nxt = np.minimum.accumulate(nxt[::-1])[::-1]
         nxt_after = np.append(nxt[1:], n_in)[src]
         row_end = rowstart_in[row_o + 1]
-        en = np.minimum(nxt_after, row_end) - rowstart_in[row_o]
+        en = (np.minimum(nxt_after, row_end) - rowstart_in[row_o]).astype(np.int32)
     else:
         en = st + 1
 
@@ -577,15 +602,10 @@ def _spaced_pairs(c: np.ndarray, n: int) -> np.ndarray:
     return cand
 
 
-def screen_batch(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
-    """A cheap superset screen for a batch: returns ``(screen, seps, spaced_rows)``.
-
-    ``screen`` is the texts after steps 1-3 (no offsets, no stripping, no step 4),
-    each row between two NUL characters; every key the exact pipeline finds in a
-    row also occurs (as a plain substring) in that row's screen text, except where
-    step 4 joins spaced letters: those rows are listed in ``spaced_rows``. Row
-    ``r`` lies between ``seps[r]`` and ``seps[r + 1]``.
-    """
+def _screen_codes_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 1-3 of ``texts`` joined with NUL separators (and a NUL at each end), as
+    code points (``uint8`` when all ASCII, else ``uint32``), and the rows step 4
+    would change."""
     t = tables()
     joined = "\x00" + "\x00".join(texts) + "\x00"
     if joined.count("\x00") != len(texts) + 1:
@@ -599,10 +619,34 @@ def screen_batch(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
             codes, spaced_pos = _screen_ascii(out.astype(np.uint8).tobytes())
         else:
             codes, spaced_pos = _screen_codes(out, t)
+    if not len(spaced_pos):
+        return codes, np.zeros(0, dtype=np.int64)
     seps = np.flatnonzero(codes == _SEP)
-    spaced_rows = np.unique(np.searchsorted(seps, spaced_pos) - 1) if len(spaced_pos) else np.zeros(0, dtype=np.int64)
+    return codes, np.unique(np.searchsorted(seps, spaced_pos) - 1)
+
+
+def screen_batch(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
+    """A cheap superset screen for a batch: returns ``(screen, seps, spaced_rows)``.
+
+    ``screen`` is the texts after steps 1-3 (no offsets, no stripping, no step 4),
+    each row between two NUL characters; every key the exact pipeline finds in a
+    row also occurs (as a plain substring) in that row's screen text, except where
+    step 4 joins spaced letters: those rows are listed in ``spaced_rows``. Row
+    ``r`` lies between ``seps[r]`` and ``seps[r + 1]``.
+    """
+    codes, spaced_rows = _screen_codes_batch(texts)
     screen = codes.tobytes().decode("ascii" if codes.dtype == np.uint8 else "utf-32-le")
-    return screen, seps, spaced_rows
+    return screen, np.flatnonzero(codes == _SEP), spaced_rows
+
+
+def screen_batch_utf8(texts: list[str]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """:func:`screen_batch` as UTF-8 bytes, ``seps`` in byte offsets (for byte-level
+    matchers such as Hyperscan)."""
+    codes, spaced_rows = _screen_codes_batch(texts)
+    if codes.dtype == np.uint8:
+        return codes.tobytes(), np.flatnonzero(codes == _SEP), spaced_rows
+    data = codes.tobytes().decode("utf-32-le").encode("utf-8")
+    return data, np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _SEP), spaced_rows
 
 
 # ---------------------------------------------------------------------- numerals only
@@ -661,7 +705,10 @@ def fold_numerals_batch(texts: list[str]) -> NormalizedBatch:
     if (a == ord(_KEYCAP)).any():
         base = _numeral_base()
         anchor = np.maximum.accumulate(np.where(~mark, idx, -1))
-        nxt_plain = np.minimum.accumulate(np.where(~mark, idx, n)[::-1])[::-1]
+        # a run of marks ends at the next plain character or where the next row starts
+        brk = ~mark
+        brk[rowstart_in[:-1][lens > 0]] = True
+        nxt_plain = np.minimum.accumulate(np.where(brk, idx, n)[::-1])[::-1]
         last_kc = np.maximum.accumulate(np.where(a == ord(_KEYCAP), idx, -1))
         run_kc = last_kc[np.maximum(nxt_plain - 1, 0)]  # the last keycap mark of each mark run
         anc = np.maximum(anchor, 0)

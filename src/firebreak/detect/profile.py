@@ -13,13 +13,18 @@ regex) over whole columns; no per-row Python.
   (``mega.example`` is a Mega-like locker), as the simulator uses them.
 - **Menus/prices**: currency amounts; two or more in one text is a price list.
 - **Minor selling**: a stated age under 18 (``15 y/o``, ``age 14``, ``on chapter 14``,
-  ``31↩️`` read backwards) in a text that also has selling wording.
+  ``31↩️`` read backwards) in a text that also has selling wording; ages written in
+  keycap, circled or fullwidth digits (``on chapter 1️⃣4️⃣``) are read after
+  :func:`~firebreak.detect.normalize.fold_numerals_expr`.
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 import polars as pl
 
+from firebreak.detect.normalize import fold_numerals_expr
 from firebreak.evidence import Signal, evidence_frame
 from firebreak.exprs import fmt
 from firebreak.snapshot.model import Snapshot
@@ -189,15 +194,17 @@ def profile_signals(snapshot: Snapshot, dests: pl.DataFrame | None = None) -> pl
         ambiguous=True,
     )
     _, texts = _surfaces(snapshot)
-    t = texts.with_columns(
+    # ages are read with numerals folded: keycap, circled, fullwidth digits ("on chapter 1️⃣4️⃣")
+    num = pl.when(pl.col("text").str.contains(r"[^\x00-\x7F]")).then(cast(pl.Expr, fold_numerals_expr(pl.col("text")))).otherwise(pl.col("text"))
+    t = texts.with_columns(num=num).with_columns(
         n_prices=pl.col("text").str.count_matches(CURRENCY_AMOUNT),
         selling=pl.col("text").str.contains(SELLING_WORDS),
         age=pl.coalesce(
-            [pl.col("text").str.extract(p, 1).cast(pl.Int64, strict=False) for p, _ in AGE_PATTERNS]
-            + [(pl.col("text").str.extract(REVERSED_AGE, 2) + pl.col("text").str.extract(REVERSED_AGE, 1)).cast(pl.Int64, strict=False)]
+            [pl.col("num").str.extract(p, 1).cast(pl.Int64, strict=False) for p, _ in AGE_PATTERNS]
+            + [(pl.col("num").str.extract(REVERSED_AGE, 2) + pl.col("num").str.extract(REVERSED_AGE, 1)).cast(pl.Int64, strict=False)]
         ),
         coded_age=pl.any_horizontal(
-            [pl.col("text").str.contains(p) for p, kind in AGE_PATTERNS if kind == "coded"] + [pl.col("text").str.contains(REVERSED_AGE)]
+            [pl.col("num").str.contains(p) for p, kind in AGE_PATTERNS if kind == "coded"] + [pl.col("num").str.contains(REVERSED_AGE)]
         ),
     )
     prices = _evidence(
