@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import scipy.sparse as sp
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.storagelevel import StorageLevel
@@ -99,6 +100,40 @@ class SparkMatrix:
         """This matrix with every value 1.0 when ``dtype`` is ``bool`` (SciPy's boolean pattern), else itself."""
         if dtype is bool:
             return SparkMatrix(self.frame.withColumn("value", F.lit(1.0)), self.n)
+        return self
+
+    def multiply(self, other: Any) -> SparkMatrix:
+        """The elementwise product with a small SciPy sparse matrix ``other`` (such as the
+        reporter x target matrix of filed reports), as SciPy's ``multiply``: its entries go to
+        the executors as a broadcast frame and are joined on ``(row, col)``."""
+        coo = other.tocoo()
+        table = pa.table(
+            {
+                "row": pa.array(coo.row.astype(np.int64)),
+                "col": pa.array(coo.col.astype(np.int64)),
+                "other": pa.array(np.asarray(coo.data, dtype=np.float64)),
+            }
+        )
+        mask = F.broadcast(self.frame.sparkSession.createDataFrame(table).groupBy("row", "col").agg(F.sum("other").alias("other")))
+        joined = self.frame.join(mask, on=["row", "col"]).select("row", "col", (F.col("value") * F.col("other")).alias("value"))
+        return SparkMatrix(joined.where(F.col("value") != 0), self.n)
+
+    def __getitem__(self, rows: np.ndarray) -> sp.csr_matrix:
+        """Rows ``rows`` (account indices) as a SciPy CSR matrix on the driver, in that order:
+        for the small row sets the role scoring slices (sellers, accounts following many)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.ndim != 1:
+            raise TypeError("a SparkMatrix is sliced by a 1-D array of row indices")
+        session = self.frame.sparkSession
+        order = session.createDataFrame(pa.table({"row": pa.array(rows), "pos": pa.array(np.arange(len(rows), dtype=np.int64))}))
+        table = self.frame.join(F.broadcast(order), on="row").select("pos", "col", "value").toArrow()
+        pos = table.column("pos").to_numpy().astype(np.int64)
+        col = table.column("col").to_numpy().astype(np.int64)
+        val = table.column("value").to_numpy().astype(np.float64)
+        return sp.csr_matrix((val, (pos, col)), shape=(len(rows), self.n))
+
+    def tocsr(self) -> SparkMatrix:
+        """Itself (the role scoring asks SciPy results for CSR form)."""
         return self
 
     def __matmul__(self, x: np.ndarray) -> np.ndarray:
