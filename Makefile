@@ -26,10 +26,11 @@ postgres:
 demo: $(STAMP)
 	$(VENV)/bin/firebreak demo
 
+# every test, the Spark engine's included (its file runs on one xdist worker: one local[2] session)
 test: $(STAMP) postgres lint
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not spark"
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
-# the Spark engine's same-results tests (one local[2] session; minutes on 2 cores)
+# only the Spark engine's same-results tests
 test-spark: $(STAMP)
 	$(PY) -m pytest -q -m spark
 
