@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from starlette.datastructures import Headers
 
 from firebreak.api.auth import CSRF_HEADER, SESSION_COOKIE
-from firebreak.api.fastguard import parse_guard_body
+from firebreak.api.fastguard import _bearer_and_json, parse_guard_body
 from firebreak.api.models import GuardIn
 from tests.api.conftest import PASSWORD, Api
 
@@ -102,3 +103,20 @@ def test_fast_path_calls_are_in_the_http_metrics(api: Api) -> None:
     assert api.client.post("/v1/guard/filter", json=body, headers=api.headers["integration"]).status_code == 200
     text = api.client.get("/metrics", headers=api.headers["admin"]).text
     assert 'firebreak_http_requests_total{method="POST",route="/v1/guard/filter",status="200"}' in text
+
+
+_header_values = st.sampled_from(
+    [b"Bearer abc", b"bearer  abc ", b"Basic abc", b"Bearer ", b"Bearer", b"application/json",
+     b"application/json; charset=utf-8", b"text/plain", b"APPLICATION/JSON", b"application/problem+json"]
+)
+
+
+@given(st.lists(st.tuples(st.sampled_from([b"authorization", b"content-type", b"host"]), _header_values), max_size=5))
+@settings(max_examples=300, deadline=None)
+def test_headers_are_read_as_starlette_reads_them(raw: list[tuple[bytes, bytes]]) -> None:
+    headers = Headers(raw=raw)
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    bearer = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    expected = bearer if content_type == "application/json" else None
+    assert _bearer_and_json(raw) == expected

@@ -62,17 +62,23 @@ def parse_guard_body(body: bytes) -> tuple[str, str, list[str]] | None:
 
 
 def _bearer_and_json(headers: list[tuple[bytes, bytes]]) -> str | None:
-    """The bearer token, if the request has one and says its body is ``application/json``; else ``None``."""
-    token, json_body = None, False
+    """The bearer token, if the request has one and says its body is ``application/json``; else ``None``.
+
+    As Starlette reads headers: the first of a repeated header counts, values are Latin-1.
+    """
+    authorization = content_type = None
     for name, value in headers:
-        if name == b"authorization":
-            scheme, _, rest = value.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer" or not rest.strip():
-                return None
-            token = rest.strip()
-        elif name == b"content-type":
-            json_body = value.split(b";", 1)[0].strip().lower() == b"application/json"
-    return token if json_body else None
+        if name == b"authorization" and authorization is None:
+            authorization = value
+        elif name == b"content-type" and content_type is None:
+            content_type = value
+    if authorization is None or content_type is None:
+        return None
+    if content_type.split(b";", 1)[0].strip().lower() != b"application/json":
+        return None
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 class GuardFastPath:
