@@ -2,6 +2,8 @@ import numpy as np
 import polars as pl
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 
 from firebreak.graph.ids import IdMap
@@ -210,3 +212,22 @@ def test_using_a_guard_never_changes_its_fitted_state():
     assert fitted.log_ is None
     for k, v in vars(fitted).items():
         assert np.array_equal(v, before[k]) if isinstance(v, np.ndarray) else v is before[k], k
+
+
+@given(
+    viewer=st.integers(-1, 9),
+    candidates=st.lists(st.integers(-1, 9), max_size=30),
+    protect=st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_refusals_for_one_viewer_agree_with_refused(viewer: int, candidates: list[int], protect: bool) -> None:
+    g, reference = _guard(protect_minors=protect), _guard(protect_minors=protect)
+    cand = np.asarray(candidates, dtype=np.int64)
+    codes = g.refusals_for(viewer, cand, surface="suggested")
+    known = cand >= 0
+    bad = np.zeros(cand.size, dtype=bool)
+    bad[known] = reference.refused(np.zeros(int(known.sum()), dtype=np.int64), cand[known], np.array([viewer]))
+    assert ((codes > 0) == bad).all()
+    expected = np.where(g.reason_[np.where(known, cand, 0)] == 0, REASONS.index("minor_protection"), g.reason_[np.where(known, cand, 0)])
+    assert (codes[bad] == expected[bad]).all()
+    assert g.log_ is not None and reference.log_ is not None and g.log_.counts() == reference.log_.counts()

@@ -10,7 +10,7 @@ import pytest
 
 from firebreak.errors import StoreError
 from firebreak.store import Store
-from firebreak.store.actions import apply_enforcements, requeue_stale_claims
+from firebreak.store.actions import requeue_stale_claims
 from firebreak.store.users import (
     add_user,
     close_session,
@@ -45,20 +45,6 @@ def test_users_and_sessions(store: Store) -> None:
     close_session(store, "s" * 64)
     assert session_by_hash(store, "s" * 64) is None
     assert [e.action for e in store.audit_entries(subject_kind="user")] == ["user.add", "user.add", "session.open", "session.open"]
-
-
-def test_apply_enforcements_is_all_or_nothing(store: Store) -> None:
-    with pytest.raises(StoreError, match="unknown enforcement state"):
-        apply_enforcements(store, [("a", "disabled"), ("b", "banished")], actor="lead", reason="r")
-    assert store.enforcements().height == 0
-    store.set_enforcement("a", "restricted", actor="x", reason="earlier")
-    previous = apply_enforcements(store, [("a", "disabled"), ("b", "restricted")], actor="lead", reason="r",
-                                  network="net-1", detail={"policy": "p"})
-    assert previous == {"a": "restricted", "b": "none"}
-    assert dict(store.enforcements().select("account", "state").iter_rows()) == {"a": "disabled", "b": "restricted"}
-    entries = store.audit_entries(actor="lead")
-    assert [(e.subject, e.detail["from"], e.detail["to"], e.detail["policy"]) for e in entries] == [
-        ("a", "restricted", "disabled", "p"), ("b", "none", "restricted", "p")]
 
 
 def test_requeue_stale_claims(store: Store, reports_frame: Callable[..., pl.DataFrame]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from firebreak.act import cases as act_cases
 from firebreak.act import decisions as act_decisions
 from firebreak.act.metrics import _action_times, compute_metrics
+from firebreak.api.evidence import EvidenceReader
 from firebreak.api.scanstate import ScanState
 from firebreak.api.services import (
     DECISIONS,
@@ -32,7 +33,6 @@ from firebreak.api.services import (
     DecisionResult,
     Member,
     Metrics,
-    StoreCaseService,
 )
 from firebreak.errors import ActError
 from firebreak.store import Store
@@ -50,8 +50,7 @@ class ActCaseService:
         self.scan = scan
         self._synced: str | None = None
         self._lock = threading.Lock()
-        # account evidence (texts, spans, media) is read from the scan in force and its snapshot
-        self._evidence = StoreCaseService(store, scan)
+        self._evidence = EvidenceReader()
 
     # ---------------------------------------------------------------- syncing
     def sync(self) -> ScanState | None:
@@ -175,8 +174,12 @@ class ActCaseService:
         )
 
     def account_evidence(self, account: str) -> dict[str, Any]:
-        """An account's scan evidence, texts with lexicon spans and media hashes (from the scan in force)."""
-        return self._evidence.account_evidence(account)
+        """An account's scan evidence, texts with lexicon spans and media hashes (from the scan in force
+        and its snapshot: :class:`~firebreak.api.evidence.EvidenceReader`)."""
+        state = self.scan()
+        if state is None:
+            raise CaseNotFound("no scan in force: start the server with --scan DIR")
+        return self._evidence.read(state, account)
 
     # -------------------------------------------------------------- decisions
     def _result(self, case_id: str, decision: str, made: act_decisions.Decision) -> DecisionResult:

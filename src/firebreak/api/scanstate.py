@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import compress, repeat
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +31,6 @@ from firebreak.scan.result import ScanResult
 log = logging.getLogger("firebreak.api")
 SCAN_FILES = ("scores.jsonl", "networks.jsonl", "terms.jsonl", "manifest.json")
 SURFACES = ("suggested", "search", "explore")
-_MINOR = REASONS.index("minor_protection")
-_REASON_NAMES = np.asarray(REASONS, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -53,42 +52,28 @@ class ScanState:
     #: follows among flagged accounts (src, dst) or empty.
     follows: pl.DataFrame
     networks: pl.DataFrame = field(repr=False, default_factory=pl.DataFrame)
-    #: the account ids sorted (NumPy unicode) and their dense indices, for fast lookups.
-    sorted_ids: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype="U1"))
-    sorted_order: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: id -> dense index of the accounts the guard can refuse or protect (any of its bits set);
+    #: every other account is shown to anyone, and sees what an outside viewer sees.
+    index: dict[str, int] = field(repr=False, default_factory=dict)
 
     def filter(self, viewer: str, candidates: list[str], surface: str) -> tuple[list[str], list[tuple[str, str]]]:
         """Split ``candidates`` into those ``viewer`` may be shown and ``(account, reason)`` refused, in order.
 
-        Candidates unknown to the scan count as unflagged (role none); so does an unknown viewer.
-        Ids are looked up by binary search in the sorted id array (no per-request frame work).
+        Candidates the guard knows nothing against are shown; a viewer it knows nothing of is
+        an adult, not buyer-like, viewer. Ids are looked up in :attr:`index` (a hash lookup
+        each, in C), the decisions made by :meth:`Guard.refusals_for` in one vectorised pass.
         """
-        cand = np.asarray(candidates, dtype=object)
-        idx = self.encode(cand)
-        known = idx >= 0
-        viewer_idx = int(self.encode(np.asarray([viewer], dtype=object))[0])
-        refused = np.zeros(idx.size, dtype=bool)
-        reasons = np.zeros(idx.size, dtype=np.int8)
-        if known.any():
-            kidx = idx[known]
-            bad = self.guard.refused(
-                np.zeros(kidx.size, dtype=np.int64), kidx, np.array([viewer_idx], dtype=np.int64), surface=surface
-            )
-            code = self.guard.reason_.take(kidx)
-            refused[known] = bad
-            reasons[known] = np.where(bad, np.where(code == 0, _MINOR, code), 0)
-        removed_at = np.flatnonzero(refused)
-        removed = list(zip(cand[removed_at].tolist(), _REASON_NAMES[reasons[removed_at]].tolist(), strict=True))
-        return cand[~refused].tolist(), removed
+        codes = self.refusals(viewer, candidates, surface)
+        refused = np.flatnonzero(codes)
+        if refused.size == 0:
+            return list(candidates), []
+        allowed = list(compress(candidates, (codes == 0).tolist()))
+        return allowed, [(candidates[i], REASONS[c]) for i, c in zip(refused.tolist(), codes[refused].tolist(), strict=True)]
 
-    def encode(self, accounts: np.ndarray) -> np.ndarray:
-        """Dense indices of ``accounts`` (an object array of ids); ``-1`` for ids the scan does not know."""
-        if accounts.size == 0 or self.sorted_ids.size == 0:
-            return np.full(accounts.size, -1, dtype=np.int64)
-        keys = accounts.astype(str)
-        pos = np.minimum(np.searchsorted(self.sorted_ids, keys), self.sorted_ids.size - 1)
-        hit = self.sorted_ids[pos] == keys
-        return np.where(hit, self.sorted_order[pos], -1).astype(np.int64)
+    def refusals(self, viewer: str, candidates: list[str], surface: str) -> np.ndarray:
+        """Per candidate, the guard's reason code (0: shown) for ``viewer`` on ``surface``."""
+        idx = np.fromiter(map(self.index.get, candidates, repeat(-1)), dtype=np.int64, count=len(candidates))
+        return self.guard.refusals_for(self.index.get(viewer, -1), idx, surface=surface)
 
 
 def _signature(directory: Path) -> str:
@@ -149,11 +134,9 @@ def load_scan(directory: Path, snapshot: Path | None = None) -> ScanState:
         minor = None
     log = DecisionLog()
     guard = Guard(block_search_terms=False).fit(ids, scores, networks=networks, terms=results.terms, minor=minor).logged(log)
-    all_ids = ids.ids.to_numpy().astype(str)
-    order = np.argsort(all_ids, kind="stable")
+    guarded = np.flatnonzero(guard.bits_)
     return ScanState(
-        sorted_ids=all_ids[order],
-        sorted_order=order.astype(np.int64),
+        index=dict(zip(ids.ids.gather(guarded).to_list(), guarded.tolist(), strict=True)),
         directory=directory,
         version=f"{directory.name}@{abs(hash(version)) % 10**12:012d}",
         loaded_at=datetime.now(UTC),

@@ -55,13 +55,15 @@ def register(app: typer.Typer) -> None:
 
             os.environ["FIREBREAK_SERVE_SETTINGS"] = settings_json(settings)
             uvicorn.run("firebreak.server_factory:app_from_env", factory=True, host=host, port=port, workers=workers,
-                        log_level="warning", access_log=False)
+                        log_level="warning", access_log=False, loop="uvloop", http="httptools",
+                        server_header=False)
             return
         application = create_app(settings)
         _exit_zero_after_graceful_stop()
         print(f"firebreak: serving on http://{host}:{port} (store {application.state.services.store.url})",
               file=sys.stderr, flush=True)
-        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=10)
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=10,
+                    loop="uvloop", http="httptools", server_header=False)  # uvloop, httptools: dependencies
 
     @app.command()
     @friendly_errors

@@ -248,6 +248,29 @@ class Guard(BaseEstimator):
             self._log(code, who, cand, surface)
         return bad
 
+    def refusals_for(self, viewer: int, candidates: np.ndarray, *, surface: str = "recommendations") -> np.ndarray:
+        """Per candidate, the reason code (:data:`~firebreak.guard.decisions.CODE`) refusing it to ``viewer``; 0: shown.
+
+        One viewer (a dense index, ``-1`` outside the platform) and a 1-D array of candidate
+        indices, ``-1`` for accounts the guard does not know (always shown): the same decisions
+        as :meth:`refused`, in one pass, for a single request such as the HTTP guard's.
+        Each refusal is counted under its reason.
+        """
+        cand = np.asarray(candidates, dtype=np.int64)
+        known = cand >= 0
+        safe = np.where(known, cand, 0)
+        mask = _BLOCKED_BIT
+        if self.protect_minors and viewer >= 0:
+            mask = mask | (_MINOR_BIT * self.buyer_like_[viewer]) | (_BUYER_BIT * self.minor_[viewer])
+        bad = ((self.bits_.take(safe) & mask) != 0) & known
+        code = np.where(bad, self.reason_.take(safe), 0).astype(np.int8)
+        code[bad & (code == 0)] = CODE["minor_protection"]
+        if self.log_ is not None and bad.any():
+            hit = code[bad]
+            who = np.full(hit.size, viewer, dtype=np.int64) if self.log_.record else None
+            self._log(hit, who, cand[bad], surface)
+        return code
+
     def _forbidden(
         self, viewers: np.ndarray, viewer_minor: np.ndarray | None, viewer_buyer_like: np.ndarray | None
     ) -> np.ndarray:
