@@ -146,10 +146,12 @@ def intake_speed(db: str, label: str, n: int, batch: int = 500) -> float:
 
 
 # -- speed: claim + decide -------------------------------------------------------------------------
-def _bare_worker(db: str, with_action: bool, out: Any) -> None:
+def _bare_worker(db: str, with_action: bool, ready: Any, go: Any, out: Any) -> None:
     engine = create_engine(db)
     done = 0
     with engine.connect() as conn:
+        ready.put(True)
+        go.wait()
         while True:
             with conn.begin():
                 row = conn.execute(text(
@@ -167,12 +169,17 @@ def _bare_worker(db: str, with_action: bool, out: Any) -> None:
 
 
 def _run_workers(target: Callable[..., None], args: tuple[Any, ...], workers: int) -> tuple[float, int]:
+    """Start ``workers`` processes, let each connect (and open the store), then time them
+    from one common start until the queue is empty."""
     ctx = mp.get_context("fork")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=target, args=(*args, out)) for _ in range(workers)]
-    t = time.perf_counter()
+    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args, ready, go, out)) for _ in range(workers)]
     for p in procs:
         p.start()
+    for _ in procs:
+        ready.get()
+    t = time.perf_counter()
+    go.set()
     total = sum(out.get() for _ in procs)
     for p in procs:
         p.join()
@@ -225,7 +232,7 @@ def claim_speed(db: str, label: str, n: int) -> list[float]:
     return ratios
 
 
-def _act_worker_named(db: str, out: Any) -> None:
+def _act_worker_named(db: str, ready: Any, go: Any, out: Any) -> None:
     from firebreak.act import claim, decide
     from firebreak.store import open_store
 
@@ -233,6 +240,8 @@ def _act_worker_named(db: str, out: Any) -> None:
     with open_store(db) as store:
         with store.connection() as conn:
             member = dict(conn.exec_driver_sql("SELECT case_id, account FROM bench_members").all())
+        ready.put(True)
+        go.wait()
         while leases := claim(store, "case", f"bench-{mp.current_process().pid}"):
             lease = leases[0]
             case_id = int(lease.subject)

@@ -84,6 +84,8 @@ class CaseDetail:
     shares: dict[str, list[str]] = field(default_factory=dict)
     #: follows among members, as (src, dst) pairs (empty without a snapshot).
     follows: list[tuple[str, str]] = field(default_factory=list)
+    #: the network picture: edges among members as (src, dst, kind), kind ``follow`` or an interaction kind.
+    edges: list[tuple[str, str, str]] = field(default_factory=list)
     scan_version: str = ""
 
 
@@ -319,6 +321,7 @@ class StoreCaseService:
             audit=self.store.audit_entries(subject_kind="case", subject=case_id),
             shares=shares,
             follows=list(follows.iter_rows()),
+            edges=[(src, dst, "follow") for src, dst in follows.iter_rows()],
             scan_version=state.version,
         )
 
