@@ -32,7 +32,7 @@ from firebreak.act.policy import (
     plan_takedown,
 )
 from firebreak.act.queue import Lease, complete_in, enqueue_in, lease_lost, now
-from firebreak.errors import ActError, StoreError
+from firebreak.errors import ActError
 from firebreak.store import Store
 from firebreak.store.schema import (
     ACTIONS,
@@ -200,13 +200,11 @@ def _record(
     close: bool,
     lease: Lease | None,
     current: Mapping[str, tuple[str, int]] | None = None,
-    finish: bool = False,
 ) -> Decision:
     """Record the decision and apply ``plan`` in ``conn``'s transaction (replaying a decided key).
 
     ``current`` is the plan's accounts' (state, strikes), already read and locked by the
-    caller; ``None`` reads it here. ``finish``: the caller writes nothing more in this
-    transaction, so on PostgreSQL it may commit in the decision's own round trip.
+    caller; ``None`` reads it here.
     """
     t = now()
     case_id = int(case["id"])
@@ -229,7 +227,7 @@ def _record(
             current = _current(conn, [p.account for p in plan])
         applied = _compute(policy, plan, current)
         decision_id = _write_pg(conn, store, decision, applied, case_entry, network=case["network"],
-                                close=close, outcome=outcome, lease=lease, finish=finish)
+                                close=close, outcome=outcome, lease=lease)
         if decision_id is None:  # this key was decided before: replay (nothing was applied)
             return _replay(conn, key)
     else:
@@ -264,10 +262,6 @@ def _replay(conn: Connection, key: str) -> Decision:
         raise ActError(f"decision key {key!r} conflicts but cannot be read")
     return replay
 
-
-#: raised (as a failed cast) by the decision statement when the caller's lease is no longer
-#: held, so the transaction aborts before its pipelined COMMIT.
-LEASE_LOST_MARK = "firebreak: lease lost"
 
 #: PostgreSQL: a whole decision in one statement. ``d`` inserts the decision (nothing on
 #: a replayed key) and everything else hangs on it: enforcement upserts, action rows,
@@ -320,9 +314,7 @@ WITH d AS (
 ), w AS (
     {done}
 )
-SELECT (SELECT id FROM d),
-       CASE WHEN %(leased)s AND (SELECT count(*) FROM w) <> 1
-            THEN ('""" + LEASE_LOST_MARK + """ ' || (SELECT count(*) FROM w))::int END
+SELECT (SELECT id FROM d), (SELECT count(*) FROM w)
 """
 #: ends the caller's lease (also on a replay: the work was done before).
 _PG_DONE_LEASED = """UPDATE work_items SET state = 'done', finished_at = %(decided_at)s, updated_at = %(decided_at)s,
@@ -349,11 +341,10 @@ def _write_pg(
     close: bool,
     outcome: str,
     lease: Lease | None,
-    finish: bool,
 ) -> int | None:
     """Write the decision in one statement (PostgreSQL); returns its id, ``None`` on a replayed key.
-    Raises :class:`LeaseLost` (rolling everything back) if ``lease`` is no longer held.
-    With ``finish`` the transaction commits in the same round trip (see :meth:`Store.pipeline_in`)."""
+    Raises :class:`LeaseLost` (so the caller's transaction rolls everything back) if ``lease``
+    is no longer held."""
     detail = {k: v for k, v in case_entry["detail"].items() if k != "decision"}
     params = {
         **decision, "network": network, "close": close, "outcome": outcome,
@@ -364,15 +355,11 @@ def _write_pg(
         "dismissed": [a.account for a in applied if a.action == "dismiss"],
         "case_action": case_entry["action"], "case_detail": json.dumps(detail),
         "item": lease.item_id if lease is not None else None, "token": lease.token if lease is not None else None,
-        "leased": lease is not None,
     }
     done = "leased" if lease is not None else ("unleased" if close else "none")
-    try:
-        (decision_id, _), = store.pipeline_in(conn, [(_PG_DECIDE_BY_DONE[done], params)], finish=finish)[0]
-    except StoreError as exc:
-        if lease is not None and LEASE_LOST_MARK in str(exc):
-            raise lease_lost(lease) from None
-        raise
+    (decision_id, finished), = store.run_in(conn, _PG_DECIDE_BY_DONE[done], params)
+    if lease is not None and finished != 1:
+        raise lease_lost(lease)
     return None if decision_id is None else int(decision_id)
 
 
@@ -399,43 +386,49 @@ def _members(conn: Connection, case_id: int) -> list[Member]:
     return [Member(r.account, r.role, _weight(r.evidence)) for r in rows]
 
 
-_PG_CASE = ("SELECT id, state, network, evidence_version, merged_into FROM cases WHERE id = %(case_id)s "
-            "FOR UPDATE")
-_PG_MEMBERS = ("SELECT account, role, evidence FROM case_members WHERE case_id = %(case_id)s "
-               "ORDER BY account")
-_PG_CHOSEN = ("SELECT account, role, evidence FROM case_members WHERE case_id = %(case_id)s "
-              "AND account = ANY(%(accounts)s::text[]) ORDER BY account")
-_PG_CURRENT_OF_MEMBERS = (
-    "SELECT account, state, strikes FROM accounts_enforcement "
-    "WHERE account IN (SELECT account FROM case_members WHERE case_id = %(case_id)s) ORDER BY account FOR UPDATE"
+#: PostgreSQL, one statement: the case (locked first), then its members (only the chosen
+#: ones when ``chosen`` is true), their enforcement rows (locked, in account order) and,
+#: for a takedown, the members already acted on in the case.
+_PG_READ_CASE = """
+WITH c AS (
+    SELECT id, state, network, evidence_version, merged_into FROM cases WHERE id = %(case_id)s FOR UPDATE
 )
-_PG_CURRENT_OF_CHOSEN = ("SELECT account, state, strikes FROM accounts_enforcement "
-                         "WHERE account = ANY(%(accounts)s::text[]) ORDER BY account FOR UPDATE")
-_PG_ACTED = "SELECT account FROM actions WHERE case_id = %(case_id)s AND action <> 'restore'"
+SELECT c.id, c.state, c.network, c.evidence_version, c.merged_into,
+    (SELECT coalesce(json_agg(json_build_array(m.account, m.role, m.evidence) ORDER BY m.account), '[]')
+     FROM case_members m
+     WHERE m.case_id = c.id AND (NOT %(chosen)s OR m.account = ANY(%(accounts)s::text[]))),
+    (SELECT coalesce(json_agg(json_build_array(e.account, e.state, e.strikes)), '[]')
+     FROM (SELECT account, state, strikes FROM accounts_enforcement
+           WHERE c.state <> 'merged'
+             AND CASE WHEN %(chosen)s THEN account = ANY(%(accounts)s::text[])
+                      ELSE account IN (SELECT account FROM case_members WHERE case_id = c.id) END
+           ORDER BY account FOR UPDATE) e),
+    (SELECT coalesce(json_agg(a.account), '[]') FROM actions a
+     WHERE NOT %(chosen)s AND a.case_id = c.id AND a.action <> 'restore')
+FROM c
+"""
 
 
 def _read_pg(
     conn: Connection, store: Store, case_id: int, chosen: list[str] | None
 ) -> tuple[dict[str, Any], list[Member], dict[str, tuple[str, int]], set[str]]:
-    """PostgreSQL, one round trip: the case (locked; raises :class:`ActError` if unknown or merged),
-    its members (only ``chosen`` ones when given), their enforcement (locked) and, for a takedown
-    (``chosen`` None), the members already acted on in this case."""
-    params = {"case_id": case_id, "accounts": chosen or []}
-    statements = [(_PG_CASE, params)]
-    if chosen is None:
-        statements += [(_PG_MEMBERS, params), (_PG_CURRENT_OF_MEMBERS, params), (_PG_ACTED, params)]
-    else:
-        statements += [(_PG_CHOSEN, params), (_PG_CURRENT_OF_CHOSEN, params)]
-    found = store.pipeline_in(conn, statements)
-    if not found[0]:
+    """PostgreSQL, one round trip: the case (locked; raises :class:`ActError` if unknown or
+    merged), its members (only ``chosen`` ones when given), their enforcement (locked) and,
+    for a takedown (``chosen`` None), the members already acted on in this case."""
+    params = {"case_id": case_id, "accounts": chosen or [], "chosen": chosen is not None}
+    found = store.run_in(conn, _PG_READ_CASE, params)
+    if not found:
         raise ActError(f"no case {case_id}")
-    case = dict(zip(("id", "state", "network", "evidence_version", "merged_into"), found[0][0], strict=True))
+    *head, members, current, acted = found[0]
+    case = dict(zip(("id", "state", "network", "evidence_version", "merged_into"), head, strict=True))
     if case["state"] == "merged":
         raise ActError(f"case {case_id} was merged into case {case['merged_into']}: decide that one")
-    members = [Member(a, role, _weight(evidence)) for a, role, evidence in found[1]]
-    current = {a: (state, int(strikes)) for a, state, strikes in found[2]}
-    acted = {r[0] for r in found[3]} if chosen is None else set()
-    return case, members, current, acted
+    return (
+        case,
+        [Member(a, role, _weight(evidence)) for a, role, evidence in members],
+        {a: (state, int(strikes)) for a, state, strikes in current},
+        set(acted),
+    )
 
 
 def _weight(evidence: Any) -> float:
@@ -480,7 +473,7 @@ def take_down(
         # members already acted on in this case (an earlier takedown) are not acted on twice
         plan = plan_takedown(pol, [m for m in members if m.account not in done])
         return _record(conn, store, pol, case, plan, key=key, scope="network", actor=actor, reason=reason,
-                       close=True, lease=lease, current=current, finish=True)
+                       close=True, lease=lease, current=current)
 
 
 def decide(
@@ -525,7 +518,7 @@ def decide(
         key = key or f"decide:{case_id}:{case['evidence_version']}:{digest}"
         plan = [PlannedAction(a, choices[a], f"reviewer.{choices[a]}") for a in sorted(choices)]
         return _record(conn, store, pol, case, plan, key=key, scope="account", actor=actor, reason=reason,
-                       close=close, lease=lease, current=current, finish=True)
+                       close=close, lease=lease, current=current)
 
 
 # -- appeals ---------------------------------------------------------------------

@@ -196,17 +196,20 @@ def _retry_or_bury(
     return str(values["state"])
 
 
-#: A lease need not survive a database crash: a lost lease is an expired one (the
-#: item is claimable again, and the holder's completion, which checks the token, fails
-#: and rolls its work back). So claims and renewals commit without waiting for the WAL
-#: flush; any later durable commit (the work's) flushes them first anyway.
-LEASE_COMMIT = "SET LOCAL synchronous_commit TO OFF"
-
-#: PostgreSQL claim in one statement: take back expired leases of the kind (retry after
-#: backoff, or dead-letter with an audit entry), then lease the first ready items.
-#: The two touch disjoint rows (leased vs ready), and a taken-back item waits its backoff.
+#: PostgreSQL claim in one statement, run as its own transaction (one round trip): take
+#: back expired leases of the kind (retry after backoff, or dead-letter with an audit
+#: entry), then lease the first ready items. The two touch disjoint rows (leased vs
+#: ready), and a taken-back item waits its backoff.
+#:
+#: ``lease_commit`` makes the statement's commit skip the wait for the WAL flush
+#: (``synchronous_commit`` off for this transaction only). A lease need not survive a
+#: database crash: a lost lease is an expired one (the item is claimable again, and the
+#: holder's completion, which checks the token, fails and rolls its work back), and any
+#: later durable commit, such as the work's own, flushes the claim's WAL first.
 PG_CLAIM = """
-WITH expired AS (
+WITH lease_commit AS (
+    SELECT set_config('synchronous_commit', 'off', true) AS setting
+), expired AS (
     SELECT id, lease_owner FROM work_items
     WHERE state = 'leased' AND kind = %(kind)s AND lease_expires_at < %(t)s
     FOR UPDATE SKIP LOCKED
@@ -234,7 +237,7 @@ WITH expired AS (
 UPDATE work_items w
 SET state = 'leased', lease_owner = %(worker)s, lease_token = %(token)s, lease_expires_at = %(expires)s,
     attempts = w.attempts + 1, updated_at = %(t)s
-FROM picked p WHERE w.id = p.id AND w.state = 'ready'
+FROM picked p, lease_commit WHERE w.id = p.id AND w.state = 'ready'
 RETURNING w.id, w.subject, w.attempts, w.due_at
 """
 
@@ -256,8 +259,7 @@ def claim(
     if store.dialect == "postgresql":
         params = {"kind": kind, "t": t, "n": n, "worker": worker, "token": token, "expires": expires,
                   "base": BACKOFF_BASE.total_seconds(), "cap": BACKOFF_CAP.total_seconds()}
-        with store.transaction() as conn:
-            rows = store.pipeline_in(conn, [(LEASE_COMMIT, ()), (PG_CLAIM, params)], finish=True)[1]
+        rows = store.run_alone(PG_CLAIM, params)
         rows.sort(key=lambda r: (r[3], r[0]))
         return [Lease(int(r[0]), kind, r[1], worker, token, expires, int(r[2])) for r in rows]
     with store.transaction() as conn:

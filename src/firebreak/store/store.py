@@ -19,7 +19,7 @@ import select as io_select
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -312,42 +312,31 @@ class Store:
             cursor.close()
         return found
 
-    def pipeline_in(
-        self,
-        conn: Connection,
-        statements: Sequence[tuple[str, Mapping[str, Any] | tuple[Any, ...]]],
-        *,
-        finish: bool = False,
-    ) -> list[list[tuple[Any, ...]]]:
-        """PostgreSQL only: run ``statements`` (driver SQL with ``%s`` / ``%(name)s``
-        placeholders and their parameters) inside ``conn``'s transaction in ONE round
-        trip (psycopg's pipeline mode), in order; returns each one's rows (``[]`` when
-        it returns none). Statements are prepared server-side once they repeat.
-
-        With ``finish`` the transaction's COMMIT goes in the same round trip: the
-        caller must write nothing more in it (the block's own commit is then a no-op).
-        The commit is durable before this returns. If a statement fails, nothing after
-        it runs (the COMMIT included) and the error is raised as :class:`StoreError`
-        (the transaction then rolls back).
+    def run_in(
+        self, conn: Connection, sql: str, params: Mapping[str, Any] | tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        """PostgreSQL only: run one driver statement (``%(name)s`` / ``%s`` placeholders,
+        ``%(name)b`` for a parameter sent in binary) inside ``conn``'s transaction, straight
+        through psycopg (no per-statement SQLAlchemy work; prepared server-side once it
+        repeats); returns its rows (``[]`` when it returns none). A database error is
+        raised as :class:`StoreError`, and the caller's transaction then rolls back.
         """
         if self.dialect != "postgresql":
-            raise StoreError(f"pipelined statements need PostgreSQL, not {self.dialect}")
+            raise StoreError(f"driver statements here are for PostgreSQL, not {self.dialect}")
         driver = cast(Any, conn.connection.driver_connection)
-        cursors = []
         try:
-            with driver.pipeline():
-                for sql, params in statements:
-                    cursor = driver.cursor()
-                    cursor.execute(sql, params)
-                    cursors.append(cursor)
-                if finish:
-                    driver.commit()
-            return [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+            with driver.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description is not None else []
         except self.engine.dialect.loaded_dbapi.Error as exc:
             raise StoreError(f"statement failed on {self.url}: {_one_line(exc)}") from exc
-        finally:
-            for cursor in cursors:
-                cursor.close()
+
+    def run_alone(self, sql: str, params: Mapping[str, Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """PostgreSQL only: run one driver statement as its own transaction (autocommit: one
+        round trip, no BEGIN / COMMIT); committed when this returns. See :meth:`run_in`."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            return self.run_in(conn, sql, params)
 
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
