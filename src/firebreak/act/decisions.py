@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from firebreak.act import decide_sql
 from firebreak.act.policy import (
     Member,
     PlannedAction,
@@ -32,7 +33,7 @@ from firebreak.act.policy import (
     plan_takedown,
 )
 from firebreak.act.queue import Lease, complete_in, enqueue_in, lease_lost, now
-from firebreak.errors import ActError
+from firebreak.errors import ActError, StoreError
 from firebreak.store import Store
 from firebreak.store.schema import (
     ACTIONS,
@@ -275,8 +276,8 @@ WITH d AS (
     ON CONFLICT (key) DO NOTHING
     RETURNING id
 ), p AS (
-    SELECT * FROM unnest(%(accounts)s::text[], %(acts)s::text[], %(rules)s::text[], %(froms)s::text[],
-                         %(tos)s::text[], %(strikes)s::int[])
+    SELECT * FROM unnest(%(accounts)b::text[], %(acts)b::text[], %(rules)b::text[], %(froms)b::text[],
+                         %(tos)b::text[], %(strikes)b::int[])
         AS p(account, action, rule, from_state, to_state, strikes)
 ), e AS (
     INSERT INTO accounts_enforcement (account, state, network, reason, updated_by, updated_at, strikes)
@@ -304,9 +305,9 @@ WITH d AS (
     ) entries ORDER BY part, ord
 ), r AS (
     UPDATE reports
-    SET state = CASE WHEN target = ANY(%(enforced)s::text[]) THEN 'actioned' ELSE 'dismissed' END,
+    SET state = CASE WHEN target = ANY(%(enforced)b::text[]) THEN 'actioned' ELSE 'dismissed' END,
         resolved_by = %(actor)s, updated_at = %(decided_at)s
-    WHERE (target = ANY(%(enforced)s::text[]) OR target = ANY(%(dismissed)s::text[]))
+    WHERE (target = ANY(%(enforced)b::text[]) OR target = ANY(%(dismissed)b::text[]))
       AND state IN ('queued', 'in_review') AND EXISTS (SELECT 1 FROM d)
 ), c AS (
     UPDATE cases SET state = 'closed', outcome = %(outcome)s, closed_at = %(decided_at)s, updated_at = %(decided_at)s
@@ -396,11 +397,11 @@ WITH c AS (
 SELECT c.id, c.state, c.network, c.evidence_version, c.merged_into,
     (SELECT coalesce(json_agg(json_build_array(m.account, m.role, m.evidence) ORDER BY m.account), '[]')
      FROM case_members m
-     WHERE m.case_id = c.id AND (NOT %(chosen)s OR m.account = ANY(%(accounts)s::text[]))),
+     WHERE m.case_id = c.id AND (NOT %(chosen)s OR m.account = ANY(%(accounts)b::text[]))),
     (SELECT coalesce(json_agg(json_build_array(e.account, e.state, e.strikes)), '[]')
      FROM (SELECT account, state, strikes FROM accounts_enforcement
            WHERE c.state <> 'merged'
-             AND CASE WHEN %(chosen)s THEN account = ANY(%(accounts)s::text[])
+             AND CASE WHEN %(chosen)s THEN account = ANY(%(accounts)b::text[])
                       ELSE account IN (SELECT account FROM case_members WHERE case_id = c.id) END
            ORDER BY account FOR UPDATE) e),
     (SELECT coalesce(json_agg(a.account), '[]') FROM actions a
@@ -503,22 +504,77 @@ def decide(
     if bad:
         raise ActError(f"unknown action(s) {', '.join(bad)}: use disable, restrict, warn, dismiss or escalate")
     pol = policy or load_policy()
+    digest = ",".join(f"{a}={choices[a]}" for a in sorted(choices))
+    plan = [PlannedAction(a, choices[a], f"reviewer.{choices[a]}") for a in sorted(choices)]
+    if lease is not None and (lease.kind != "case" or lease.subject != str(case_id)):
+        raise ActError(f"lease on {lease.kind} {lease.subject} does not cover case {case_id}")
+    if store.dialect == "postgresql":
+        return _decide_pg(store, pol, case_id, plan, digest, key=key, actor=actor, reason=reason, close=close,
+                          lease=lease)
     with store.transaction() as conn:
-        current: dict[str, tuple[str, int]] | None = None
-        if store.dialect == "postgresql":
-            case, found, current, _ = _read_pg(conn, store, case_id, sorted(choices))
-            members = {m.account for m in found}
-        else:
-            case = _open_case(conn, case_id)
-            members = {m.account for m in _members(conn, case_id)}
+        case = _open_case(conn, case_id)
+        members = {m.account for m in _members(conn, case_id)}
         strangers = sorted(set(choices) - members)
         if strangers:
             raise ActError(f"account(s) {', '.join(strangers[:5])} are not members of case {case_id}")
-        digest = ",".join(f"{a}={choices[a]}" for a in sorted(choices))
         key = key or f"decide:{case_id}:{case['evidence_version']}:{digest}"
-        plan = [PlannedAction(a, choices[a], f"reviewer.{choices[a]}") for a in sorted(choices)]
         return _record(conn, store, pol, case, plan, key=key, scope="account", actor=actor, reason=reason,
-                       close=close, lease=lease, current=current)
+                       close=close, lease=lease)
+
+
+def _decide_pg(
+    store: Store,
+    policy: Policy,
+    case_id: int,
+    plan: Sequence[PlannedAction],
+    digest: str,
+    *,
+    key: str | None,
+    actor: str,
+    reason: str,
+    close: bool,
+    lease: Lease | None,
+) -> Decision:
+    """:func:`decide` on PostgreSQL: one statement, its own transaction (see :mod:`firebreak.act.decide_sql`)."""
+    t = now()
+    counts: dict[str, int] = {}
+    for p in plan:
+        counts[p.action] = counts.get(p.action, 0) + 1
+    rules = [policy.actions[p.action] for p in plan]
+    params = {
+        "case_id": case_id, "key": key, "digest": digest, "actor": actor, "reason": reason, "t": t,
+        "policy_version": policy.version, "disable_at": policy.disable_at_strikes, "close": close,
+        "outcome": "dismissed" if set(counts) <= {"dismiss"} else "actioned",
+        "accounts": [p.account for p in plan], "acts": [p.action for p in plan], "rules": [p.rule for p in plan],
+        "rule_states": [r.state for r in rules], "rule_strikes": [r.strikes for r in rules],
+        "enforced": [p.account for p in plan if p.action in ENFORCING],
+        "dismissed": [p.account for p in plan if p.action == "dismiss"],
+        "case_detail": json.dumps({"actions": counts, "reason": reason, "closed": close,
+                                   "policy_version": policy.version}),
+        "leased": lease is not None, "item": lease.item_id if lease is not None else None,
+        "token": lease.token if lease is not None else None,
+    }
+    try:
+        (state, merged_into, used_key, decision_id, version, applied, _), = store.run_alone(decide_sql.DECIDE, params)
+    except StoreError as exc:
+        if lease is not None and decide_sql.LEASE_LOST_MARK in str(exc):
+            raise lease_lost(lease) from None
+        raise
+    if state is None:
+        raise ActError(f"no case {case_id}")
+    if state == "merged":
+        raise ActError(f"case {case_id} was merged into case {merged_into}: decide that one")
+    if used_key is None:
+        with store.connection() as conn:
+            members = {m.account for m in _members(conn, case_id)}
+        strangers = sorted({p.account for p in plan} - members)
+        raise ActError(f"account(s) {', '.join(strangers[:5])} are not members of case {case_id}")
+    if decision_id is None:  # this key was decided before: nothing was applied
+        with store.connection() as conn:
+            return _replay(conn, used_key)
+    return Decision(int(decision_id), used_key, case_id, "account", actor, reason, policy.version, version, t,
+                    [AppliedAction(a, act, rule, before, after, int(strikes))
+                     for a, act, rule, before, after, strikes in applied])
 
 
 # -- appeals ---------------------------------------------------------------------

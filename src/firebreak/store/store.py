@@ -334,9 +334,25 @@ class Store:
     def run_alone(self, sql: str, params: Mapping[str, Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """PostgreSQL only: run one driver statement as its own transaction (autocommit: one
         round trip, no BEGIN / COMMIT); committed when this returns. See :meth:`run_in`."""
-        with self.engine.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            return self.run_in(conn, sql, params)
+        if self.dialect != "postgresql":
+            raise StoreError(f"driver statements here are for PostgreSQL, not {self.dialect}")
+        pooled = self.engine.raw_connection()  # no SQLAlchemy Connection: its setup would cost more
+        try:
+            driver = cast(Any, pooled.driver_connection)
+            driver.autocommit = True
+            try:
+                with driver.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall() if cursor.description is not None else []
+            finally:
+                if not driver.closed:
+                    driver.autocommit = False
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            if getattr(pooled, "driver_connection", None) is not None and cast(Any, pooled.driver_connection).broken:
+                pooled.invalidate(exc)
+            raise StoreError(f"statement failed on {self.url}: {_one_line(exc)}") from exc
+        finally:
+            pooled.close()
 
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
