@@ -150,3 +150,17 @@ def test_edges_without_kind_are_follows_and_unknown_kinds_are_refused(store: Sto
     with pytest.raises(ActError, match="edges frame lacks"):
         open_cases(store, scores, nets, "scan-2", edges=pl.DataFrame({"from": ["b1"]}))
     assert get_case(store, case_id).case.evidence_version == "scan-1"  # nothing half-stored
+
+
+def test_snapshot_edges_are_follows_and_interactions_to_accounts_or_post_authors() -> None:
+    from firebreak.act.cases import snapshot_edges
+
+    follows = pl.DataFrame({"src": ["b1", "b1", "s1"], "dst": ["s1", "s1", "s1"]})
+    events = pl.DataFrame({"actor": ["b1", "b2", "b2", "b3", "b1"], "kind": ["message", "like", "search", "comment", "view"],
+                           "target": ["s1", "p1", None, "p9", "b1"], "query": [None, None, "q", None, None]})
+    posts = pl.DataFrame({"id": ["p1"], "author": ["s1"]})
+    got = set(snapshot_edges(follows, events, posts).iter_rows())
+    # a like on a post goes to its author; an unknown post stays as its id (no member has that id);
+    # searches, self-loops and repeats are dropped
+    assert got == {("b1", "s1", "follow"), ("b1", "s1", "message"), ("b2", "s1", "like"), ("b3", "p9", "comment")}
+    assert set(snapshot_edges(follows).iter_rows()) == {("b1", "s1", "follow")}

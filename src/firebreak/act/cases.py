@@ -343,6 +343,31 @@ def _upsert_members(
     conn.execute(stmt, payload)
 
 
+#: interaction event kinds kept in a network picture (a search has no counterpart account).
+INTERACTION_KINDS = ("message", "comment", "like", "view")
+
+
+def snapshot_edges(
+    follows: pl.DataFrame, events: pl.DataFrame | None = None, posts: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The ``edges`` frame for :func:`open_cases` from a snapshot's tables: each follow
+    (``src, dst``) as kind ``follow``, and each interaction event (``actor, kind, target``)
+    of :data:`INTERACTION_KINDS` from its actor to the account it targets, or to the author
+    of the post it targets (``posts``: ``id, author``). Columns ``src, dst, kind``, unique."""
+    frames = [follows.select(pl.col("src").cast(pl.String), pl.col("dst").cast(pl.String),
+                             pl.lit("follow").alias("kind"))]
+    if events is not None and events.height:
+        acted = events.filter(pl.col("kind").is_in(INTERACTION_KINDS) & pl.col("target").is_not_null())
+        target = pl.col("target").cast(pl.String)
+        if posts is not None and posts.height:
+            authors = posts.select(pl.col("id").cast(pl.String).alias("target"), pl.col("author").cast(pl.String))
+            acted = acted.with_columns(target).join(authors, on="target", how="left")
+            target = pl.coalesce("author", "target")
+        frames.append(acted.select(pl.col("actor").cast(pl.String).alias("src"), target.alias("dst"),
+                                   pl.col("kind").cast(pl.String)))
+    return pl.concat(frames).drop_nulls().filter(pl.col("src") != pl.col("dst")).unique()
+
+
 def _edge_frame(edges: pl.DataFrame) -> pl.DataFrame:
     """``src, dst, kind`` of ``edges`` (kind ``follow`` when absent), unique, without self-loops."""
     kind = pl.col("kind").cast(pl.String) if "kind" in edges.columns else pl.lit("follow")

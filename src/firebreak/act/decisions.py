@@ -12,6 +12,11 @@ Every decision has a ``key`` (given by the caller, e.g. an API request id; by
 default the case, scope and evidence version): deciding again with the same
 key returns the first decision and applies nothing, so a retried or replayed
 request never applies an action twice.
+
+On PostgreSQL the transaction is a few statements sent straight to the driver: a
+reviewer's :func:`decide` is ONE statement (:mod:`firebreak.act.decide_sql`), a
+takedown one statement reading the case, its members and their enforcement, and one
+writing everything (``_PG_DECIDE``). SQLite runs the same steps through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -387,37 +392,30 @@ def _members(conn: Connection, case_id: int) -> list[Member]:
     return [Member(r.account, r.role, _weight(r.evidence)) for r in rows]
 
 
-#: PostgreSQL, one statement: the case (locked first), then its members (only the chosen
-#: ones when ``chosen`` is true), their enforcement rows (locked, in account order) and,
-#: for a takedown, the members already acted on in the case.
+#: PostgreSQL, one statement for a takedown: the case (locked first), then its members,
+#: their enforcement rows (locked, in account order) and the members already acted on in it.
 _PG_READ_CASE = """
 WITH c AS (
     SELECT id, state, network, evidence_version, merged_into FROM cases WHERE id = %(case_id)s FOR UPDATE
 )
 SELECT c.id, c.state, c.network, c.evidence_version, c.merged_into,
     (SELECT coalesce(json_agg(json_build_array(m.account, m.role, m.evidence) ORDER BY m.account), '[]')
-     FROM case_members m
-     WHERE m.case_id = c.id AND (NOT %(chosen)s OR m.account = ANY(%(accounts)b::text[]))),
+     FROM case_members m WHERE m.case_id = c.id),
     (SELECT coalesce(json_agg(json_build_array(e.account, e.state, e.strikes)), '[]')
      FROM (SELECT account, state, strikes FROM accounts_enforcement
-           WHERE c.state <> 'merged'
-             AND CASE WHEN %(chosen)s THEN account = ANY(%(accounts)b::text[])
-                      ELSE account IN (SELECT account FROM case_members WHERE case_id = c.id) END
+           WHERE c.state <> 'merged' AND account IN (SELECT account FROM case_members WHERE case_id = c.id)
            ORDER BY account FOR UPDATE) e),
-    (SELECT coalesce(json_agg(a.account), '[]') FROM actions a
-     WHERE NOT %(chosen)s AND a.case_id = c.id AND a.action <> 'restore')
+    (SELECT coalesce(json_agg(a.account), '[]') FROM actions a WHERE a.case_id = c.id AND a.action <> 'restore')
 FROM c
 """
 
 
 def _read_pg(
-    conn: Connection, store: Store, case_id: int, chosen: list[str] | None
+    conn: Connection, store: Store, case_id: int
 ) -> tuple[dict[str, Any], list[Member], dict[str, tuple[str, int]], set[str]]:
     """PostgreSQL, one round trip: the case (locked; raises :class:`ActError` if unknown or
-    merged), its members (only ``chosen`` ones when given), their enforcement (locked) and,
-    for a takedown (``chosen`` None), the members already acted on in this case."""
-    params = {"case_id": case_id, "accounts": chosen or [], "chosen": chosen is not None}
-    found = store.run_in(conn, _PG_READ_CASE, params)
+    merged), its members, their enforcement (locked) and the members already acted on in it."""
+    found = store.run_in(conn, _PG_READ_CASE, {"case_id": case_id})
     if not found:
         raise ActError(f"no case {case_id}")
     *head, members, current, acted = found[0]
@@ -460,7 +458,7 @@ def take_down(
     with store.transaction() as conn:
         current: dict[str, tuple[str, int]] | None = None
         if store.dialect == "postgresql":
-            case, members, current, done = _read_pg(conn, store, case_id, None)
+            case, members, current, done = _read_pg(conn, store, case_id)
         else:
             case = _open_case(conn, case_id)
             done = {

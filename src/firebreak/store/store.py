@@ -339,6 +339,8 @@ class Store:
         pooled = self.engine.raw_connection()  # no SQLAlchemy Connection: its setup would cost more
         try:
             driver = cast(Any, pooled.driver_connection)
+            if driver.info.transaction_status != driver.info.transaction_status.IDLE:
+                driver.rollback()  # nothing of ours is open on a connection fresh from the pool
             driver.autocommit = True
             try:
                 with driver.cursor() as cursor:
@@ -929,6 +931,7 @@ def _postgres_engine(url: URL) -> Engine:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
+            dbapi_conn.rollback()  # the ping opened a transaction: hand the connection over idle
         except Exception as exc:
             raise DisconnectionError(f"pooled connection is dead: {_one_line(exc)}") from exc
 
