@@ -28,7 +28,7 @@ WITH x AS (
            %(enforced)b::text[] AS enforced, %(dismissed)b::text[] AS dismissed, %(close)s::bool AS close,
            %(leased)s::bool AS leased
 ), c AS (
-    SELECT id, state, network, evidence_version AS ev, merged_into FROM cases, x WHERE id = x.case_id FOR UPDATE OF cases
+    SELECT id, state, network, evidence_version AS ev, merged_into FROM cases WHERE id = %(case_id)s FOR UPDATE
 ), k0 AS (
     SELECT c.*, (SELECT count(*) FROM case_members m, x WHERE m.case_id = c.id AND m.account = ANY(x.accounts)) AS found
     FROM c
@@ -83,15 +83,13 @@ WITH x AS (
       AND state IN ('queued', 'in_review') AND EXISTS (SELECT FROM d)
 ), cl AS (
     UPDATE cases SET state = 'closed', outcome = %(outcome)s, closed_at = x.t, updated_at = x.t
-    FROM x WHERE id = x.case_id AND x.close AND EXISTS (SELECT FROM d)
+    FROM x WHERE id = %(case_id)s AND x.close AND EXISTS (SELECT FROM d)
 ), w AS (
     UPDATE work_items SET state = 'done', finished_at = x.t, updated_at = x.t, lease_token = NULL,
         lease_expires_at = NULL
-    FROM x WHERE CASE WHEN x.leased
-        THEN id = %(item)s AND state = 'leased' AND lease_token = %(token)s AND lease_expires_at >= x.t
-             AND EXISTS (SELECT FROM ok)
-        ELSE x.close AND kind = 'case' AND subject = x.case_id::text AND state = 'ready' AND EXISTS (SELECT FROM d)
-    END
+    FROM x WHERE (id = %(item)s AND state = 'leased' AND lease_token = %(token)s AND lease_expires_at >= x.t
+                  AND EXISTS (SELECT FROM ok))
+              OR (kind = 'case' AND subject = %(subject)s AND state = 'ready' AND x.close AND EXISTS (SELECT FROM d))
     RETURNING id
 )
 SELECT (SELECT state FROM k0), (SELECT merged_into FROM k0), (SELECT key FROM ok), (SELECT id FROM d),

@@ -551,6 +551,7 @@ def _decide_pg(
                                    "policy_version": policy.version}),
         "leased": lease is not None, "item": lease.item_id if lease is not None else None,
         "token": lease.token if lease is not None else None,
+        "subject": None if lease is not None else str(case_id),  # an unleased decision ends a waiting item
     }
     try:
         (state, merged_into, used_key, decision_id, version, applied, _), = store.run_alone(decide_sql.DECIDE, params)
