@@ -327,7 +327,7 @@ class Store:
         try:
             with driver.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.fetchall() if cursor.description is not None else []
+                return cursor.fetchall() if cursor.rownumber is not None else []
         except self.engine.dialect.loaded_dbapi.Error as exc:
             raise StoreError(f"statement failed on {self.url}: {_one_line(exc)}") from exc
 
@@ -345,7 +345,7 @@ class Store:
             try:
                 with driver.cursor() as cursor:
                     cursor.execute(sql, params)
-                    return cursor.fetchall() if cursor.description is not None else []
+                    return cursor.fetchall() if cursor.rownumber is not None else []
             finally:
                 if not driver.closed:
                     driver.autocommit = False
