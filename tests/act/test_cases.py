@@ -97,3 +97,70 @@ def test_a_reported_account_found_in_a_network_joins_it_as_one_case(store: Store
     [case] = list_cases(store)
     assert case.kind == "network" and case.members == 3
     assert [r["id"] for r in get_case(store, case.id).reports] == ["r1"]
+
+
+def _edges(rows: list[tuple[str, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"src": pl.String, "dst": pl.String, "kind": pl.String}, orient="row")
+
+
+def test_the_network_picture_is_stored_with_the_case_and_kept_once(store: Store) -> None:
+    scores, nets = scan_frames(NET, alone=[("x1", "seller")])
+    edges = _edges([("b1", "s1", "follow"), ("b2", "s1", "follow"), ("b1", "s1", "message"),
+                    ("b1", "s1", "follow"),  # repeated in the input: stored once
+                    ("s1", "outsider", "follow"), ("x1", "s1", "follow"),  # not both members of one case
+                    ("s1", "s1", "follow")])  # self-loop
+    sync = open_cases(store, scores, nets, "scan-1", edges=edges)
+    assert sync.edges_added == 3
+    net_case = next(c for c in list_cases(store) if c.kind == "network")
+    stored = {(e.src, e.dst, e.kind, e.first_version, e.last_version) for e in get_case(store, net_case.id).edges}
+    assert stored == {("b1", "s1", "follow", "scan-1", "scan-1"), ("b2", "s1", "follow", "scan-1", "scan-1"),
+                      ("b1", "s1", "message", "scan-1", "scan-1")}
+    # a re-scan sees the same edges and one new one: nothing duplicated, last version moves
+    grown = {"net-000": [*NET["net-000"], ("b3", "buyer", 1.0)]}
+    scores2, nets2 = scan_frames(grown)
+    again = open_cases(store, scores2, nets2, "scan-2", edges=_edges([("b1", "s1", "follow"), ("b3", "s1", "follow")]))
+    assert again.edges_added == 1
+    after = {(e.src, e.dst, e.kind): (e.first_version, e.last_version) for e in get_case(store, net_case.id).edges}
+    assert after == {("b1", "s1", "follow"): ("scan-1", "scan-2"), ("b2", "s1", "follow"): ("scan-1", "scan-1"),
+                     ("b1", "s1", "message"): ("scan-1", "scan-1"), ("b3", "s1", "follow"): ("scan-2", "scan-2")}
+    # a scan without edges keeps the stored picture
+    open_cases(store, scores2, nets2, "scan-3")
+    assert len(get_case(store, net_case.id).edges) == 4
+
+
+def test_edges_follow_members_into_a_merged_case(store: Store) -> None:
+    scores, nets = scan_frames({"n1": [("s1", "seller", 1.0), ("b1", "buyer", 1.0)],
+                                "n2": [("s2", "seller", 1.0), ("b2", "buyer", 1.0)]})
+    first, second = open_cases(store, scores, nets, "scan-1",
+                               edges=_edges([("b1", "s1", "follow"), ("b2", "s2", "like")])).opened
+    scores2, nets2 = scan_frames({"big": [("s1", "seller", 1.0), ("s2", "seller", 1.0), ("b9", "buyer", 1.0)]})
+    open_cases(store, scores2, nets2, "scan-2", edges=_edges([("b9", "s2", "comment"), ("s1", "s2", "follow")]))
+    kept = {(e.src, e.dst, e.kind) for e in get_case(store, first).edges}
+    assert kept == {("b1", "s1", "follow"), ("b2", "s2", "like"), ("b9", "s2", "comment"), ("s1", "s2", "follow")}
+    assert {(e.src, e.dst) for e in get_case(store, second).edges} == {("b2", "s2")}
+
+
+def test_edges_without_kind_are_follows_and_unknown_kinds_are_refused(store: Store) -> None:
+    scores, nets = scan_frames(NET)
+    plain = pl.DataFrame({"src": ["b1"], "dst": ["s1"]})
+    [case_id] = open_cases(store, scores, nets, "scan-1", edges=plain).opened
+    assert [(e.src, e.dst, e.kind) for e in get_case(store, case_id).edges] == [("b1", "s1", "follow")]
+    with pytest.raises(ActError, match="unknown kind"):
+        open_cases(store, scores, nets, "scan-2", edges=_edges([("b1", "s1", "poke")]))
+    with pytest.raises(ActError, match="edges frame lacks"):
+        open_cases(store, scores, nets, "scan-2", edges=pl.DataFrame({"from": ["b1"]}))
+    assert get_case(store, case_id).case.evidence_version == "scan-1"  # nothing half-stored
+
+
+def test_snapshot_edges_are_follows_and_interactions_to_accounts_or_post_authors() -> None:
+    from firebreak.act.cases import snapshot_edges
+
+    follows = pl.DataFrame({"src": ["b1", "b1", "s1"], "dst": ["s1", "s1", "s1"]})
+    events = pl.DataFrame({"actor": ["b1", "b2", "b2", "b3", "b1"], "kind": ["message", "like", "search", "comment", "view"],
+                           "target": ["s1", "p1", None, "p9", "b1"], "query": [None, None, "q", None, None]})
+    posts = pl.DataFrame({"id": ["p1"], "author": ["s1"]})
+    got = set(snapshot_edges(follows, events, posts).iter_rows())
+    # a like on a post goes to its author; an unknown post stays as its id (no member has that id);
+    # searches, self-loops and repeats are dropped
+    assert got == {("b1", "s1", "follow"), ("b1", "s1", "message"), ("b2", "s1", "like"), ("b3", "p9", "comment")}
+    assert set(snapshot_edges(follows).iter_rows()) == {("b1", "s1", "follow")}

@@ -12,6 +12,7 @@ from firebreak.act import (
     escalations,
     file_appeal,
     get_case,
+    get_reports,
     items,
     list_appeals,
     load_policy,
@@ -112,3 +113,51 @@ def test_appeal_restores_the_account(store: Store) -> None:
     with pytest.raises(ActError, match="already decided"):
         decide_appeal(store, appeal.id, restore=False, actor="lead", note="x")
     assert store.audit_entries(action="appeal.restored")[0].subject == "b1"
+
+
+def test_a_reviewer_decision_under_a_lease_is_applied_once_with_its_audit(store: Store) -> None:
+    case_id = _case(store)
+    submit_report(store, "platform", report("r1", "b1"))
+    submit_report(store, "platform", report("r2", "b2"))
+    work(store, once=True)
+    [lease] = claim(store, "case", "rev")
+    first = decide(store, case_id, {"b1": "restrict", "b2": "dismiss"}, actor="rev", reason="seen", lease=lease)
+    assert [(a.account, a.action, a.from_state, a.to_state, a.strikes) for a in first.actions] == [
+        ("b1", "restrict", "none", "restricted", 1), ("b2", "dismiss", "none", "none", 0)]
+    assert store.enforcement("b1") == "restricted" and store.enforcement("b2") == "none"
+    assert {r.id: r.state for r in get_reports(store, [("platform", "r1"), ("platform", "r2")])} == {
+        "r1": "actioned", "r2": "dismissed"}
+    assert get_case(store, case_id).case.state == "closed"
+    assert items(store, kind="case")[0].state == "done"
+    entries = store.audit_entries(action="case.decided")
+    assert len(entries) == 1 and entries[0].detail["key"] == first.key and entries[0].detail["decision"] == first.id
+    action_entries = [e for e in store.audit_entries(subject_kind="account") if e.action.startswith("action.")]
+    assert sorted((e.subject, e.detail["decision"], e.detail["to"]) for e in action_entries) == [
+        ("b1", first.id, "restricted"), ("b2", first.id, "none")]
+    again = decide(store, case_id, {"b1": "restrict", "b2": "dismiss"}, actor="rev", reason="seen")
+    assert again.replayed and again.id == first.id and _count_actions(store) == 2
+
+
+def test_a_reviewer_decision_checks_case_members_and_lease_and_writes_nothing_else(store: Store) -> None:
+    case_id = _case(store)
+    with pytest.raises(ActError, match="no case"):
+        decide(store, 9999, {"b1": "warn"}, actor="rev", reason="x")
+    with pytest.raises(ActError, match="not members"):
+        decide(store, case_id, {"b1": "warn", "zz": "warn"}, actor="rev", reason="x")
+    [lease] = claim(store, "case", "rev")
+    from dataclasses import replace
+
+    with pytest.raises(LeaseLost):
+        decide(store, case_id, {"b1": "warn"}, actor="rev", reason="x", lease=replace(lease, token="forged"))
+    assert _count_actions(store) == 0 and store.enforcement("b1") == "none"
+    assert store.audit_entries(action="case.decided") == []
+    assert get_case(store, case_id).case.state == "open" and items(store, kind="case")[0].state == "leased"
+    decide(store, case_id, {"b1": "warn"}, actor="rev", reason="x", lease=lease)
+    assert items(store, kind="case")[0].state == "done"
+
+
+def test_the_one_statement_decision_stays_within_psycopgs_parse_cache() -> None:
+    from firebreak.act import decide_sql
+
+    # psycopg re-parses statements longer than 4096 bytes on every call (MAX_CACHED_STATEMENT_LENGTH)
+    assert len(decide_sql.DECIDE.encode()) <= 4096

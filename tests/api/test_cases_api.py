@@ -25,6 +25,21 @@ def test_case_detail_has_members_evidence_and_reports(api: Api) -> None:
     assert api.client.get("/v1/cases/no-such-case", headers=api.headers["reviewer"]).status_code == 404
 
 
+def test_case_detail_edges_are_the_stored_network_picture(api: Api) -> None:
+    top = next(c for c in api.client.get("/v1/cases", headers=api.headers["reviewer"]).json()
+               if c["kind"] == "network")
+    case = api.client.get(f"/v1/cases/{top['id']}", headers=api.headers["reviewer"]).json()
+    members = {m["account"] for m in case["members"]}
+    edges = {(e["src"], e["dst"], e["kind"]) for e in case["edges"]}
+    assert edges, "a simulated network's members follow each other"
+    assert all(src in members and dst in members and kind == "follow" for src, dst, kind in edges)
+    from firebreak.act.cases import get_case
+
+    with open_store(api.db_url) as store:
+        stored = {(e.src, e.dst, e.kind) for e in get_case(store, int(top["id"])).edges}
+    assert edges == stored
+
+
 def test_evidence_has_spans_inside_the_original_text(api: Api) -> None:
     top = api.client.get("/v1/cases", headers=api.headers["reviewer"]).json()[0]
     case = api.client.get(f"/v1/cases/{top['id']}", headers=api.headers["reviewer"]).json()

@@ -29,7 +29,9 @@ from firebreak.store import AuditEntry, Store
 from firebreak.store.schema import (
     CASE_KINDS,
     CASE_STATES,
+    EDGE_KINDS,
     actions,
+    case_edges,
     case_members,
     cases,
     decisions,
@@ -38,6 +40,8 @@ from firebreak.store.schema import (
 
 SCORES_COLUMNS = ("account", "risk", "role", "network", "evidence")
 NETWORKS_COLUMNS = ("id", "members", "unique_followers", "risk", "evidence", "destinations")
+#: columns of the ``edges`` frame :func:`open_cases` takes (``kind`` optional: ``follow``).
+EDGES_COLUMNS = ("src", "dst")
 FLAGGED_ROLES = ("seller", "buyer")
 LOOKUP_CHUNK = 5_000
 
@@ -83,26 +87,42 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseEdge:
+    """One edge of a case's network picture: ``src`` follows or interacted with ``dst`` (both
+    members); ``kind`` is ``follow`` or the interaction's kind; the scans that first and last saw it."""
+
+    src: str
+    dst: str
+    kind: str
+    first_version: str
+    last_version: str
+
+
+@dataclass(frozen=True, slots=True)
 class CaseDetail:
-    """Everything a reviewer sees: the case, its members, reports about them, actions, history."""
+    """Everything a reviewer sees: the case, its members, reports about them, actions, history,
+    and the network picture (edges among the members)."""
 
     case: Case
     members: list[CaseMember]
     reports: list[dict[str, Any]]
     actions: list[dict[str, Any]]
     history: list[AuditEntry]
+    edges: list[CaseEdge] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class CaseSync:
     """What :func:`open_cases` did: case ids opened, updated (new members or evidence),
-    reopened (closed before), merged away (into another), and members added."""
+    reopened (closed before), merged away (into another), members and edges added."""
 
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     merged: list[int] = field(default_factory=list)
     members_added: int = 0
+    #: edges among members stored new by this sync (seen again: only their last version moves).
+    edges_added: int = 0
 
 
 CASE_COLUMNS = [cases.c[name] for name in Case.__dataclass_fields__ if name != "members"]
@@ -189,17 +209,27 @@ def open_cases(
     *,
     actor: str = "scan",
     policy: Policy | None = None,
+    edges: pl.DataFrame | None = None,
 ) -> CaseSync:
     """Open or update one case per network and per standalone flagged account of a scan.
 
     ``scores`` has ``account, risk, role, network, evidence`` and ``networks``
     has ``id, members, unique_followers, risk, evidence, destinations`` (the
     scan results' frames); ``evidence_version`` names the scan (it is recorded
-    on every member and decision). Runs in one transaction (all or nothing).
+    on every member and decision). ``edges`` (``src, dst`` and optionally
+    ``kind``: ``follow``, the default, or an interaction kind of
+    :data:`~firebreak.store.schema.EDGE_KINDS`), e.g. the snapshot's follows,
+    gives the network picture: every edge between two members of a case this
+    scan opened or updated is stored with the case, once (a re-scan only moves
+    its last version). Runs in one transaction (all or nothing).
     Returns what changed as a :class:`CaseSync`.
     """
     _check_columns(scores, SCORES_COLUMNS, "scores")
     _check_columns(networks, NETWORKS_COLUMNS, "networks")
+    edge_frame = None
+    if edges is not None:
+        _check_columns(edges, EDGES_COLUMNS, "edges")
+        edge_frame = _edge_frame(edges)
     if not evidence_version:
         raise ActError("evidence_version must name the scan (e.g. its folder or id)")
     pol = policy or load_policy()
@@ -213,6 +243,7 @@ def open_cases(
         existing = _existing(conn, members.get_column("account").to_list())
         touched: dict[int, float] = {}
         minors_of: dict[int, bool] = {}
+        synced: set[int] = set()
         for unit in units.iter_rows(named=True):
             rows = by_unit.get(unit["unit"], [])
             if not rows:
@@ -280,6 +311,10 @@ def open_cases(
             if not hits or new_accounts:
                 touched[case_id] = float(unit["risk"])
                 minors_of[case_id] = minors or minors_of.get(case_id, False)
+            synced.add(case_id)
+        if edge_frame is not None:
+            sync.edges_added = _store_edges(conn, store, sorted(synced - set(sync.merged)), edge_frame,
+                                            evidence_version, t)
         live = sorted(set(touched) - set(sync.merged))
         enqueue_in(
             conn, store, "case", [str(c) for c in live],
@@ -308,12 +343,97 @@ def _upsert_members(
     conn.execute(stmt, payload)
 
 
+#: interaction event kinds kept in a network picture (a search has no counterpart account).
+INTERACTION_KINDS = ("message", "comment", "like", "view")
+
+
+def snapshot_edges(
+    follows: pl.DataFrame, events: pl.DataFrame | None = None, posts: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The ``edges`` frame for :func:`open_cases` from a snapshot's tables: each follow
+    (``src, dst``) as kind ``follow``, and each interaction event (``actor, kind, target``)
+    of :data:`INTERACTION_KINDS` from its actor to the account it targets, or to the author
+    of the post it targets (``posts``: ``id, author``). Columns ``src, dst, kind``, unique."""
+    frames = [follows.select(pl.col("src").cast(pl.String), pl.col("dst").cast(pl.String),
+                             pl.lit("follow").alias("kind"))]
+    if events is not None and events.height:
+        acted = events.filter(pl.col("kind").is_in(INTERACTION_KINDS) & pl.col("target").is_not_null())
+        target = pl.col("target").cast(pl.String)
+        if posts is not None and posts.height:
+            authors = posts.select(pl.col("id").cast(pl.String).alias("target"), pl.col("author").cast(pl.String))
+            acted = acted.with_columns(target).join(authors, on="target", how="left")
+            target = pl.coalesce("author", "target")
+        frames.append(acted.select(pl.col("actor").cast(pl.String).alias("src"), target.alias("dst"),
+                                   pl.col("kind").cast(pl.String)))
+    return pl.concat(frames).drop_nulls().filter(pl.col("src") != pl.col("dst")).unique()
+
+
+def _edge_frame(edges: pl.DataFrame) -> pl.DataFrame:
+    """``src, dst, kind`` of ``edges`` (kind ``follow`` when absent), unique, without self-loops."""
+    kind = pl.col("kind").cast(pl.String) if "kind" in edges.columns else pl.lit("follow")
+    frame = edges.select(pl.col("src").cast(pl.String), pl.col("dst").cast(pl.String), kind.alias("kind"))
+    unknown = frame.filter(~pl.col("kind").is_in(EDGE_KINDS)).get_column("kind").unique().drop_nulls().to_list()
+    if unknown:
+        raise ActError(f"edges: unknown kind(s) {', '.join(sorted(unknown)[:5])}: expected {', '.join(EDGE_KINDS)}")
+    return frame.drop_nulls().filter(pl.col("src") != pl.col("dst")).unique()
+
+
+def _store_edges(
+    conn: Connection, store: Store, case_ids: Sequence[int], edges: pl.DataFrame, version: str, t: datetime
+) -> int:
+    """Store the edges of ``edges`` (see :func:`_edge_frame`) between two members of the same case among ``case_ids``;
+    an edge stored before keeps its row (its ``last_version`` becomes ``version``). Returns how many were new."""
+    if not case_ids:
+        return 0
+    rows: list[tuple[int, str]] = []
+    for i in range(0, len(case_ids), LOOKUP_CHUNK):
+        rows += [
+            (int(r[0]), str(r[1]))
+            for r in conn.execute(
+                select(case_members.c.case_id, case_members.c.account)
+                .where(case_members.c.case_id.in_(list(case_ids[i : i + LOOKUP_CHUNK])))
+            )
+        ]
+    members = pl.DataFrame(rows, schema={"case_id": pl.Int64, "account": pl.String}, orient="row")
+    found = (
+        edges.join(members.rename({"account": "src"}), on="src")
+        .join(members.rename({"account": "dst"}), on=["dst", "case_id"])
+        .select("case_id", "src", "dst", "kind")
+        .sort("case_id", "src", "dst", "kind")
+    )
+    if found.is_empty():
+        return 0
+    before = int(
+        conn.execute(
+            select(func.count()).select_from(case_edges).where(case_edges.c.case_id.in_(list(case_ids)))
+        ).scalar_one()
+    )
+    stmt = store._insert(case_edges)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["case_id", "src", "dst", "kind"], set_={"last_version": stmt.excluded.last_version}
+    )
+    conn.execute(stmt, [
+        {**row, "first_version": version, "last_version": version, "added_at": t}
+        for row in found.iter_rows(named=True)
+    ])
+    after = int(
+        conn.execute(
+            select(func.count()).select_from(case_edges).where(case_edges.c.case_id.in_(list(case_ids)))
+        ).scalar_one()
+    )
+    return after - before
+
+
 def _merge(conn: Connection, store: Store, source: int, target: int, actor: str, version: str, t: datetime) -> None:
-    """Copy case ``source``'s members into ``target`` and mark ``source`` merged (audited on both)."""
+    """Copy case ``source``'s members and edges into ``target`` and mark ``source`` merged (audited on both)."""
     rows = conn.execute(select(case_members).where(case_members.c.case_id == source)).mappings().all()
     if rows:
         stmt = store._insert(case_members).on_conflict_do_nothing(index_elements=["case_id", "account"])
         conn.execute(stmt, [{**r, "case_id": target} for r in rows])
+    edge_rows = conn.execute(select(case_edges).where(case_edges.c.case_id == source)).mappings().all()
+    if edge_rows:
+        stmt = store._insert(case_edges).on_conflict_do_nothing(index_elements=["case_id", "src", "dst", "kind"])
+        conn.execute(stmt, [{**r, "case_id": target} for r in edge_rows])
     conn.execute(
         update(cases).where(cases.c.id == source).values(state="merged", merged_into=target, updated_at=t, closed_at=t)
     )
@@ -366,7 +486,8 @@ def list_cases(
 
 
 def get_case(store: Store, case_id: int) -> CaseDetail:
-    """A case with members, reports about its members, the actions taken and its audit history.
+    """A case with members, reports about its members, the actions taken, its audit history
+    and its stored network picture (edges among members).
 
     Raises :class:`ActError` if there is no such case.
     """
@@ -404,8 +525,17 @@ def get_case(store: Store, case_id: int) -> CaseDetail:
                 .order_by(actions.c.id)
             ).mappings()
         ]
+        edge_list = [
+            CaseEdge(**r)
+            for r in conn.execute(
+                select(case_edges.c.src, case_edges.c.dst, case_edges.c.kind, case_edges.c.first_version,
+                       case_edges.c.last_version)
+                .where(case_edges.c.case_id == case_id)
+                .order_by(case_edges.c.kind, case_edges.c.src, case_edges.c.dst)
+            ).mappings()
+        ]
     history = store.audit_entries(subject_kind="case", subject=str(case_id))
-    return CaseDetail(_case(row, len(members)), members, report_rows, action_rows, history)
+    return CaseDetail(_case(row, len(members)), members, report_rows, action_rows, history, edge_list)
 
 
 def cases_of(store: Store, accounts: Iterable[str]) -> dict[str, int]:

@@ -11,15 +11,16 @@ written. :func:`submit_reports` does the same for a batch, all or nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Connection, select, tuple_
 
-from firebreak.act.queue import enqueue_in, now, priority_boost
+from firebreak.act.queue import DEFAULT_MAX_ATTEMPTS, now, priority_boost
 from firebreak.errors import ReportError
 from firebreak.store import Store
 from firebreak.store.schema import reports
@@ -121,26 +122,87 @@ def parse_subject(subject: str) -> tuple[str, str]:
     return source, report_id
 
 
-def _rows(source: str, parsed: Sequence[ReportIn], t: datetime) -> list[dict[str, Any]]:
-    return [
-        {
-            "source": source, "id": r.id, "reporter": r.reporter, "target_kind": r.target_kind,
-            "target": r.target, "reason": r.reason, "text": r.text, "created_at": r.created_at,
-            "received_at": t, "updated_at": t, "state": "queued", "attempts": 0,
-        }
-        for r in parsed
-    ]
+#: PostgreSQL: a batch of reports and their work items in ONE statement (arrays unnested
+#: server-side): the reports not stored yet are inserted, and a work item is queued for
+#: exactly those (in batch order); returns the ids that were new. The arrays travel in
+#: binary (``%b``): no per-element quoting.
+_PG_INTAKE = """
+WITH v AS (
+    SELECT * FROM unnest(%(ids)b::text[], %(reporters)b::text[], %(target_kinds)b::text[], %(targets)b::text[],
+                         %(reasons)b::text[], %(texts)b::text[], %(created)b::timestamptz[], %(boosts)b::float8[])
+        WITH ORDINALITY AS v(id, reporter, target_kind, target, reason, text, created_at, boost_s, ord)
+), new AS (
+    INSERT INTO reports (source, id, reporter, target_kind, target, reason, text, created_at, received_at,
+                         updated_at, state, attempts)
+    SELECT %(source)s, id, reporter, target_kind, target, reason, text, created_at, %(t)s, %(t)s, 'queued', 0
+    FROM v
+    ON CONFLICT (source, id) DO NOTHING
+    RETURNING id
+), queued AS (
+    INSERT INTO work_items (kind, subject, state, due_at, boost_s, available_at, attempts, max_attempts,
+                            created_at, updated_at)
+    SELECT 'report', %(source)s || %(sep)s || v.id, 'ready', %(t)s - make_interval(secs => v.boost_s), v.boost_s,
+           %(t)s, 0, %(max_attempts)s, %(t)s, %(t)s
+    FROM new JOIN v ON v.id = new.id
+    ORDER BY v.ord
+    ON CONFLICT (kind, subject) DO NOTHING
+)
+SELECT id FROM new
+"""
+_REPORT_COLUMNS = ("source", "id", "reporter", "target_kind", "target", "reason", "text", "created_at",
+                   "received_at", "updated_at", "state", "attempts")
+_ITEM_COLUMNS = ("kind", "subject", "state", "due_at", "boost_s", "available_at", "attempts", "max_attempts",
+                 "created_at", "updated_at")
+_SQLITE_NEW_REPORTS = (f"INSERT INTO reports ({', '.join(_REPORT_COLUMNS)}) "
+                       f"VALUES ({', '.join('?' * len(_REPORT_COLUMNS))}) ON CONFLICT (source, id) DO NOTHING")
+_SQLITE_NEW_ITEMS = (f"INSERT INTO work_items ({', '.join(_ITEM_COLUMNS)}) "
+                     f"VALUES ({', '.join('?' * len(_ITEM_COLUMNS))}) ON CONFLICT (kind, subject) DO NOTHING")
+_SQLITE_STORED = "SELECT id FROM reports WHERE source = ? AND id IN (SELECT value FROM json_each(?))"
+
+
+def _sqlite_ts(value: datetime) -> str:
+    """``value`` as SQLAlchemy's DateTime stores it in SQLite (UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _boost(r: ReportIn) -> float:
+    return priority_boost(0.0, r.reason in MINOR_REASONS)
 
 
 def _store_new(conn: Connection, store: Store, source: str, parsed: Sequence[ReportIn], t: datetime) -> set[str]:
-    """Insert the reports not stored yet and queue them; returns the ids that were new."""
-    new = set(store.bulk_insert(conn, reports, _rows(source, parsed, t), conflict=("source", "id"), returning="id"))
-    fresh = [r for r in parsed if r.id in new]
-    enqueue_in(
-        conn, store, "report", [work_subject(source, r.id) for r in fresh],
-        boosts=[priority_boost(0.0, r.reason in MINOR_REASONS) for r in fresh], at=t,
-    )
-    return new
+    """Insert the reports not stored yet and queue them (caller's transaction); returns the ids that were new."""
+    if store.dialect == "postgresql":
+        params = {
+            "source": source, "sep": SUBJECT_SEP, "t": t, "max_attempts": DEFAULT_MAX_ATTEMPTS,
+            "ids": [r.id for r in parsed], "reporters": [r.reporter for r in parsed],
+            "target_kinds": [r.target_kind for r in parsed], "targets": [r.target for r in parsed],
+            "reasons": [r.reason for r in parsed], "texts": [r.text for r in parsed],
+            "created": [r.created_at for r in parsed], "boosts": [_boost(r) for r in parsed],
+        }
+        return {row[0] for row in store.run_in(conn, _PG_INTAKE, params)}
+    # SQLite: this transaction holds the database's only write lock (BEGIN IMMEDIATE), so
+    # the ids read here stay the stored ones until it commits; the driver's executemany
+    # then inserts the rest (ON CONFLICT kept as a guard).
+    cursor = cast(Any, conn.connection.driver_connection).cursor()
+    try:
+        stored = {row[0] for row in cursor.execute(_SQLITE_STORED, (source, json.dumps([r.id for r in parsed])))}
+        fresh = [r for r in parsed if r.id not in stored]
+        stamp = _sqlite_ts(t)
+        cursor.executemany(_SQLITE_NEW_REPORTS, [
+            (source, r.id, r.reporter, r.target_kind, r.target, r.reason, r.text, _sqlite_ts(r.created_at),
+             stamp, stamp, "queued", 0)
+            for r in fresh
+        ])
+        items = []
+        for r in fresh:
+            boost = _boost(r)
+            due = _sqlite_ts(t - timedelta(seconds=boost)) if boost else stamp
+            items.append(("report", work_subject(source, r.id), "ready", due, boost, stamp, 0, DEFAULT_MAX_ATTEMPTS,
+                          stamp, stamp))
+        cursor.executemany(_SQLITE_NEW_ITEMS, items)
+    finally:
+        cursor.close()
+    return {r.id for r in fresh}
 
 
 def submit_report(

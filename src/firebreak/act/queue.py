@@ -196,6 +196,52 @@ def _retry_or_bury(
     return str(values["state"])
 
 
+#: PostgreSQL claim in one statement, run as its own transaction (one round trip): take
+#: back expired leases of the kind (retry after backoff, or dead-letter with an audit
+#: entry), then lease the first ready items. The two touch disjoint rows (leased vs
+#: ready), and a taken-back item waits its backoff.
+#:
+#: ``lease_commit`` makes the statement's commit skip the wait for the WAL flush
+#: (``synchronous_commit`` off for this transaction only). A lease need not survive a
+#: database crash: a lost lease is an expired one (the item is claimable again, and the
+#: holder's completion, which checks the token, fails and rolls its work back), and any
+#: later durable commit, such as the work's own, flushes the claim's WAL first.
+PG_CLAIM = """
+WITH lease_commit AS (
+    SELECT set_config('synchronous_commit', 'off', true) AS setting
+), expired AS (
+    SELECT id, lease_owner FROM work_items
+    WHERE state = 'leased' AND kind = %(kind)s AND lease_expires_at < %(t)s
+    FOR UPDATE SKIP LOCKED
+), reaped AS (
+    UPDATE work_items w
+    SET state = CASE WHEN w.attempts >= w.max_attempts THEN 'dead' ELSE 'ready' END,
+        lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+        last_error = 'lease of ' || coalesce(x.lease_owner, 'None') || ' expired',
+        updated_at = %(t)s,
+        available_at = %(t)s + make_interval(
+            secs => least(%(cap)s::float8, %(base)s::float8 * power(2, greatest(0, w.attempts - 1))))
+    FROM expired x WHERE w.id = x.id
+    RETURNING w.id, w.state, w.attempts, w.last_error
+), buried AS (
+    INSERT INTO audit_log (at, actor, action, subject_kind, subject, detail)
+    SELECT %(t)s, 'system', 'queue.dead_letter', 'work_item', r.id::text,
+           jsonb_build_object('attempts', r.attempts, 'error', r.last_error)
+    FROM reaped r WHERE r.state = 'dead'
+), picked AS (
+    SELECT id FROM work_items
+    WHERE state = 'ready' AND kind = %(kind)s AND available_at <= %(t)s
+    ORDER BY due_at, id LIMIT %(n)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE work_items w
+SET state = 'leased', lease_owner = %(worker)s, lease_token = %(token)s, lease_expires_at = %(expires)s,
+    attempts = w.attempts + 1, updated_at = %(t)s
+FROM picked p, lease_commit WHERE w.id = p.id AND w.state = 'ready'
+RETURNING w.id, w.subject, w.attempts, w.due_at
+"""
+
+
 def claim(
     store: Store, kind: str, worker: str, *, n: int = 1, lease: timedelta = DEFAULT_LEASE
 ) -> list[Lease]:
@@ -208,6 +254,14 @@ def claim(
     if n <= 0:
         return []
     t = now()
+    token = secrets.token_hex(16)
+    expires = t + lease
+    if store.dialect == "postgresql":
+        params = {"kind": kind, "t": t, "n": n, "worker": worker, "token": token, "expires": expires,
+                  "base": BACKOFF_BASE.total_seconds(), "cap": BACKOFF_CAP.total_seconds()}
+        rows = store.run_alone(PG_CLAIM, params)
+        rows.sort(key=lambda r: (r[3], r[0]))
+        return [Lease(int(r[0]), kind, r[1], worker, token, expires, int(r[2])) for r in rows]
     with store.transaction() as conn:
         _reap_expired(conn, store, kind, t)
         pick = (
@@ -218,8 +272,6 @@ def claim(
             .with_for_update(skip_locked=True)
             .cte("picked")
         )
-        token = secrets.token_hex(16)
-        expires = t + lease
         stmt = (
             update(work_items)
             .where(work_items.c.id == pick.c.id, work_items.c.state == "ready")
@@ -229,8 +281,8 @@ def claim(
             )
             .returning(work_items.c.id, work_items.c.subject, work_items.c.attempts, work_items.c.due_at)
         )
-        rows = sorted(conn.execute(stmt).all(), key=lambda r: (r.due_at, r.id))
-    return [Lease(int(r.id), kind, r.subject, worker, token, expires, int(r.attempts)) for r in rows]
+        found = sorted(conn.execute(stmt).all(), key=lambda r: (r.due_at, r.id))
+    return [Lease(int(r.id), kind, r.subject, worker, token, expires, int(r.attempts)) for r in found]
 
 
 def _held(lease: Lease, t: datetime) -> Any:
@@ -242,7 +294,8 @@ def _held(lease: Lease, t: datetime) -> Any:
     )
 
 
-def _lost(lease: Lease) -> LeaseLost:
+def lease_lost(lease: Lease) -> LeaseLost:
+    """The error for a lease that expired or was taken over."""
     return LeaseLost(f"lease on {lease.kind} item {lease.item_id} ({lease.subject}) expired or was taken over")
 
 
@@ -255,7 +308,7 @@ def renew(store: Store, lease: Lease, *, extend: timedelta = DEFAULT_LEASE) -> L
             execution_options={"preserve_rowcount": True},
         )
         if result.rowcount != 1:
-            raise _lost(lease)
+            raise lease_lost(lease)
     return Lease(lease.item_id, lease.kind, lease.subject, lease.owner, lease.token, t + extend, lease.attempts)
 
 
@@ -270,7 +323,7 @@ def complete_in(conn: Connection, lease: Lease, *, at: datetime | None = None) -
         execution_options={"preserve_rowcount": True},
     )
     if result.rowcount != 1:
-        raise _lost(lease)
+        raise lease_lost(lease)
 
 
 def complete(store: Store, lease: Lease) -> None:
@@ -293,7 +346,7 @@ def release(store: Store, lease: Lease) -> None:
             execution_options={"preserve_rowcount": True},
         )
         if result.rowcount != 1:
-            raise _lost(lease)
+            raise lease_lost(lease)
 
 
 def fail(store: Store, lease: Lease, error: str) -> str:
@@ -305,7 +358,7 @@ def fail(store: Store, lease: Lease, error: str) -> str:
             select(work_items.c.attempts, work_items.c.max_attempts).where(_held(lease, t)).with_for_update()
         ).one_or_none()
         if row is None:
-            raise _lost(lease)
+            raise lease_lost(lease)
         return _retry_or_bury(conn, store, lease.item_id, row.attempts, row.max_attempts, error, t)
 
 

@@ -61,7 +61,8 @@ class ActCaseService:
         with self._lock:
             if state.version != self._synced:
                 scores = state.results.scores
-                act_cases.open_cases(self.store, scores, state.networks, state.version, actor="server")
+                act_cases.open_cases(self.store, scores, state.networks, state.version, actor="server",
+                                     edges=state.follows)
                 self._synced = state.version
         return state
 
@@ -132,8 +133,9 @@ class ActCaseService:
         return out[:limit]
 
     def get_case(self, case_id: str) -> CaseDetail:
-        """Act's case ``case_id`` with members (and their enforcement state), reports, history."""
-        state = self.sync()
+        """Act's case ``case_id`` with members (and their enforcement state), reports, history and
+        its stored network picture (edges among members, kept across scans)."""
+        self.sync()
         cid = self._case_id(case_id)
         try:
             detail = act_cases.get_case(self.store, cid)
@@ -154,12 +156,7 @@ class ActCaseService:
             got = [d for d in destinations if d in details]
             if got:
                 shares[m.account] = got
-        follows: list[tuple[str, str]] = []
-        if state is not None and state.follows.height:
-            inside = pl.Series(accounts, dtype=pl.String).implode()
-            follows = list(
-                state.follows.filter(pl.col("src").is_in(inside) & pl.col("dst").is_in(inside)).iter_rows()
-            )
+        follows = [(e.src, e.dst) for e in detail.edges if e.kind == "follow"]
         roles, reported = self._counts([cid])
         return CaseDetail(
             summary=self._summary(detail.case, roles.get(cid, {}), reported.get(cid, 0)),
@@ -170,6 +167,7 @@ class ActCaseService:
             audit=detail.history,
             shares=shares,
             follows=follows,
+            edges=[(e.src, e.dst, e.kind) for e in detail.edges],
             scan_version=detail.case.evidence_version,
         )
 

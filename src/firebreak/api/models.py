@@ -143,6 +143,14 @@ class AuditOut(BaseModel):
     detail: dict[str, Any]
 
 
+class EdgeOut(BaseModel):
+    """An edge of a case's network picture: ``src`` follows (``kind`` ``follow``) or interacted with ``dst``."""
+
+    src: str
+    dst: str
+    kind: str
+
+
 class CaseDetailOut(BaseModel):
     """A case in full."""
 
@@ -150,6 +158,7 @@ class CaseDetailOut(BaseModel):
     members: list[MemberOut]
     destinations: list[str]
     shares: dict[str, list[str]]
+    edges: list[EdgeOut] = []
     evidence: list[dict[str, Any]]
     reports: list[dict[str, Any]]
     audit: list[AuditOut]

@@ -68,6 +68,8 @@ class CaseDetail:
     shares: dict[str, list[str]] = field(default_factory=dict)
     #: follows among members, as (src, dst) pairs (empty without a snapshot).
     follows: list[tuple[str, str]] = field(default_factory=list)
+    #: the network picture: edges among members as (src, dst, kind), kind ``follow`` or an interaction kind.
+    edges: list[tuple[str, str, str]] = field(default_factory=list)
     scan_version: str = ""
 
 

@@ -116,16 +116,25 @@ def reports_show(
 def cases_open(
     scan_dir: Path = typer.Argument(..., help="Scan results folder (scores.jsonl, networks.jsonl)."),
     scan_id: str | None = typer.Option(None, "--scan-id", help="Evidence version to record; default the folder name."),
+    snapshot: Path | None = typer.Option(
+        None, "--snapshot", help="The scanned snapshot: its follows and interactions among members become each "
+        "case's network picture."),
     db: str | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Open or update one case per network (and standalone flagged account) of a scan."""
-    from firebreak.act.cases import open_cases
+    from firebreak.act.cases import open_cases, snapshot_edges
 
     scores, networks = _read_scan(scan_dir)
+    edges = None
+    if snapshot is not None:
+        from firebreak.snapshot import load_snapshot
+
+        snap = load_snapshot(snapshot).snapshot
+        edges = snapshot_edges(snap.follows, snap.events, snap.posts)
     with _store(db) as store:
-        sync = open_cases(store, scores, networks, scan_id or scan_dir.resolve().name)
+        sync = open_cases(store, scores, networks, scan_id or scan_dir.resolve().name, edges=edges)
     print(f"opened {len(sync.opened)}, updated {len(sync.updated)}, reopened {len(sync.reopened)}, "
-          f"merged {len(sync.merged)}; {sync.members_added} members added")
+          f"merged {len(sync.merged)}; {sync.members_added} members added, {sync.edges_added} edges added")
 
 
 def _read_scan(scan_dir: Path) -> tuple[Any, Any]:

@@ -148,7 +148,7 @@ def run_act_demo(
     Reports already in the store (queued by ingest) are routed into cases; a
     canary travels the same path. Returns an :class:`ActDemoResult`.
     """
-    sync = cases.open_cases(store, scores, networks, scan_id)
+    sync = cases.open_cases(store, scores, networks, scan_id, edges=follows)
     send_canary(store)
     routed = worker.work(store, once=True, batch=500).routed
     reviewer = ScriptedReviewer(labels)

@@ -30,6 +30,10 @@ Added by migration ``0002`` for :mod:`firebreak.act`:
 - ``decisions`` and ``actions``: reviewed decisions and each enforcement action
   they applied (an action is unique per decision and account);
 - ``appeals`` and ``canaries``; ``accounts_enforcement`` gains ``strikes``.
+
+Added by migration ``0006``: ``case_edges``, the network picture of a case (follows and
+interactions among its members, by kind, with the scans that first and last saw each).
+Migration ``0007`` extends the queue's claim-order index with ``id``.
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ WORK_STATES = ("ready", "leased", "done", "dead")
 WORK_KINDS = ("report", "case", "appeal")
 CASE_KINDS = ("network", "account", "canary")
 CASE_STATES = ("open", "closed", "merged")
+#: kinds of edge in a case's network picture: a follow, or an interaction by its event kind.
+EDGE_KINDS = ("follow", "message", "comment", "like", "view")
 #: what a decision may do to one account.
 ACTIONS = ("disable", "restrict", "warn", "dismiss", "escalate", "restore")
 APPEAL_STATES = ("open", "upheld", "restored")
@@ -252,7 +258,7 @@ work_items = Table(
     CheckConstraint(_in("state", WORK_STATES), name="state"),
     CheckConstraint(_in("kind", WORK_KINDS), name="kind"),
     UniqueConstraint("kind", "subject"),
-    Index(None, "state", "kind", "due_at"),
+    Index(None, "state", "kind", "due_at", "id"),
     Index(None, "state", "lease_expires_at"),
 )
 
@@ -293,6 +299,20 @@ case_members = Table(
     Column("added_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("case_id", "account"),
     Index(None, "account"),
+)
+
+case_edges = Table(
+    "case_edges",
+    metadata,
+    Column("case_id", AUDIT_ID, ForeignKey("cases.id"), nullable=False),
+    Column("src", String, nullable=False),
+    Column("dst", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("first_version", String, nullable=False),
+    Column("last_version", String, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("kind", EDGE_KINDS), name="kind"),
+    PrimaryKeyConstraint("case_id", "src", "dst", "kind"),
 )
 
 decisions = Table(

@@ -15,6 +15,7 @@ fsync costs little.
 from __future__ import annotations
 
 import json
+import select as io_select
 import sqlite3
 import threading
 import time
@@ -43,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 
 from firebreak.errors import StoreError
 from firebreak.snapshot.schema import REPORTS, TS
@@ -103,6 +104,8 @@ INCOMING = "firebreak_reports_incoming"
 SQLITE_TS = "%Y-%m-%d %H:%M:%S%.6f"
 SQLITE_BUSY_TIMEOUT_S = 30
 PG_CONNECT_TIMEOUT_S = 5
+#: a pooled PostgreSQL connection idle this long is pinged before use.
+PG_PING_IDLE_S = 1.0
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -308,6 +311,50 @@ class Store:
         finally:
             cursor.close()
         return found
+
+    def run_in(
+        self, conn: Connection, sql: str, params: Mapping[str, Any] | tuple[Any, ...] = ()
+    ) -> list[tuple[Any, ...]]:
+        """PostgreSQL only: run one driver statement (``%(name)s`` / ``%s`` placeholders,
+        ``%(name)b`` for a parameter sent in binary) inside ``conn``'s transaction, straight
+        through psycopg (no per-statement SQLAlchemy work; prepared server-side once it
+        repeats); returns its rows (``[]`` when it returns none). A database error is
+        raised as :class:`StoreError`, and the caller's transaction then rolls back.
+        """
+        if self.dialect != "postgresql":
+            raise StoreError(f"driver statements here are for PostgreSQL, not {self.dialect}")
+        driver = cast(Any, conn.connection.driver_connection)
+        try:
+            with driver.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.rownumber is not None else []
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise StoreError(f"statement failed on {self.url}: {_one_line(exc)}") from exc
+
+    def run_alone(self, sql: str, params: Mapping[str, Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """PostgreSQL only: run one driver statement as its own transaction (autocommit: one
+        round trip, no BEGIN / COMMIT); committed when this returns. See :meth:`run_in`."""
+        if self.dialect != "postgresql":
+            raise StoreError(f"driver statements here are for PostgreSQL, not {self.dialect}")
+        pooled = self.engine.raw_connection()  # no SQLAlchemy Connection: its setup would cost more
+        try:
+            driver = cast(Any, pooled.driver_connection)
+            if driver.info.transaction_status != driver.info.transaction_status.IDLE:
+                driver.rollback()  # nothing of ours is open on a connection fresh from the pool
+            driver.autocommit = True
+            try:
+                with driver.cursor() as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall() if cursor.rownumber is not None else []
+            finally:
+                if not driver.closed:
+                    driver.autocommit = False
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            if getattr(pooled, "driver_connection", None) is not None and cast(Any, pooled.driver_connection).broken:
+                pooled.invalidate(exc)
+            raise StoreError(f"statement failed on {self.url}: {_one_line(exc)}") from exc
+        finally:
+            pooled.close()
 
     def _insert(self, table: Any) -> Any:
         dialect = postgresql if self.dialect == "postgresql" else sqlite
@@ -842,13 +889,53 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+def _peer_spoke(dbapi_conn: Any) -> bool:
+    """Whether an idle connection's socket has something to read (the server closed it,
+    e.g. on restart, or sent a notice): a zero-wait check, no round trip."""
+    try:
+        fd = dbapi_conn.pgconn.socket
+    except Exception:  # closed or broken: ask the server to be sure
+        return True
+    try:
+        readable, _, _ = io_select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
 def _postgres_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
     if "application_name" not in url.query:
         connect_args["application_name"] = "firebreak"
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, connect_args=connect_args)
+
+    # Pessimistic disconnect handling without a round trip per checkout: a pooled
+    # connection is pinged (SELECT 1) only when it idled PG_PING_IDLE_S or more, or when
+    # its socket turned readable while idle (a restarted server closes it). A dead one
+    # is replaced transparently (DisconnectionError makes the pool reconnect).
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["firebreak_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("firebreak_idle_since", None)
+        if since is None or (time.monotonic() - since < PG_PING_IDLE_S and not _peer_spoke(dbapi_conn)):
+            return  # fresh from connect, or idle briefly with a quiet socket
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_conn.rollback()  # the ping opened a transaction: hand the connection over idle
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection is dead: {_one_line(exc)}") from exc
+
+    return engine
 
 
 def open_store(url: str, *, upgrade: bool = True) -> Store:

@@ -14,6 +14,7 @@ from firebreak.api.models import (
     CaseOut,
     DecisionIn,
     DecisionOut,
+    EdgeOut,
     MemberOut,
 )
 from firebreak.api.services import CaseNotFound, DecisionError, DecisionResult
@@ -33,6 +34,7 @@ def case_detail(svc: Services, case_id: str) -> CaseDetailOut:
         members=[MemberOut.model_validate(m, from_attributes=True) for m in case.members],
         destinations=case.destinations,
         shares=case.shares,
+        edges=[EdgeOut(src=src, dst=dst, kind=kind) for src, dst, kind in case.edges],
         evidence=case.evidence,
         reports=case.reports,
         audit=[AuditOut.model_validate(e, from_attributes=True) for e in case.audit],
