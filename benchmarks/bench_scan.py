@@ -184,7 +184,7 @@ def main() -> None:
         print(f"snapshot: {snap.accounts.height:,} accounts, {snap.follows.height:,} follows, {snap.posts.height:,} posts, "
               f"{snap.events.height:,} events; loaded in {t_load:.1f} s")
         t1 = time.perf_counter()
-        result = scan(snap, progress=mem.stage)
+        result = scan(snap, progress=mem.stage, release=True)
         t_scan = time.perf_counter() - t1
         mem.stage("done")
     if args.out is not None:
@@ -193,6 +193,7 @@ def main() -> None:
     from firebreak.graph.csr import build_graph
     from firebreak.graph.roles import AccountSignals, score_roles
 
+    snap = load_snapshot(workdir).snapshot  # the scan released the follows
     graph = build_graph(snap)
     matrix = (graph.followers + graph.interactions.T).tocsr()
     pt, dangling = transition_transpose(matrix)

@@ -20,6 +20,7 @@ from firebreak.scan import stages
 from firebreak.scan.params import ScanParams
 from firebreak.scan.result import ScanResult
 from firebreak.snapshot.model import Snapshot
+from firebreak.snapshot.schema import empty
 
 __all__ = ["STAGES", "ScanParams", "ScanResult", "read_scan", "scan"]
 
@@ -36,6 +37,7 @@ def scan(
     lexicon: Lexicon | None = None,
     progress: Progress | None = None,
     trusted: pl.DataFrame | None = None,
+    release: bool = False,
 ) -> ScanResult:
     """Scan ``snapshot`` (with an optional media hash ``bank``) and return a :class:`ScanResult`.
 
@@ -44,7 +46,9 @@ def scan(
     stage's name (:data:`STAGES`) as it starts. ``trusted`` is the trusted-flagger registry
     (``account, organisation, since``; :func:`firebreak.scan.trusted.read_trusted_flaggers`): those
     accounts are never flagged nor network members, and their reports are prioritised. The result's ``timings`` has seconds per
-    stage and ``stats`` the counts and platform rates.
+    stage and ``stats`` the counts and platform rates. With ``release``, the scan empties
+    ``snapshot.follows`` once the graph holds them (no later stage reads the table): for callers
+    that are done with the snapshot, 1-2 GiB less at 50M follows.
     """
     p = params or ScanParams()
     say = progress or (lambda _s: None)
@@ -59,6 +63,8 @@ def scan(
 
     say("graph")
     graph = stages.graph_stage(snapshot)
+    if release:
+        snapshot.follows = empty("follows")
     lap("graph")
     say("detect")
     detection = stages.detect_stage(snapshot, bank, lexicon)

@@ -34,7 +34,7 @@ from firebreak.exprs import fmt
 from firebreak.graph.communities import find_communities
 from firebreak.graph.csr import Graph, build_graph, induced_adjacency
 from firebreak.graph.evasion import EvasionMatch, find_evasion
-from firebreak.graph.propagate import personalized_pagerank
+from firebreak.graph.propagate import personalized_pagerank, transition_from_transpose
 from firebreak.graph.reports import ReportSignal, report_signal
 from firebreak.graph.roles import AccountSignals, RoleScores, score_roles
 from firebreak.scan.explain import discovered_evidence, graph_evidence, trusted_evidence
@@ -260,16 +260,22 @@ def terms_stage(
 
 
 def propagate_stage(graph: Graph, roles: RoleScores, params: ScanParams) -> np.ndarray:
-    """Proximity to the flagged sellers: personalised PageRank over followers and interactions, times n."""
+    """Proximity to the flagged sellers: personalised PageRank over followers and interactions, times n.
+
+    The walk goes from an account to its followers and to the accounts that interacted with it
+    (``followers + interactions.T``); its transition matrix is built from the transpose
+    ``follows + interactions`` directly (:func:`~firebreak.graph.propagate.transition_from_transpose`).
+    """
     seller_mass = roles.seller.astype(np.float64)
     if seller_mass.sum() == 0:
         return np.zeros(graph.n)
     ppr = personalized_pagerank(
-        graph.followers + graph.interactions.T,
+        transition_from_transpose((graph.follows + graph.interactions).tocsr()),
         seller_mass,
         alpha=params.pagerank_alpha,
         max_iter=params.pagerank_max_iter,
         tol=params.pagerank_tol,
+        overwrite=True,
     )
     return np.asarray(ppr.scores * graph.n)
 
