@@ -53,7 +53,9 @@ def transition_from_transpose(reverse: sp.csr_matrix) -> tuple[sp.csr_matrix, np
     dangling = out <= 0
     inv = np.zeros_like(out)
     inv[~dangling] = 1.0 / out[~dangling]
-    reverse.data *= inv[reverse.indices]
+    step = 1 << 22  # in slices: no edge-sized temporary
+    for at in range(0, reverse.nnz, step):
+        reverse.data[at : at + step] *= inv[reverse.indices[at : at + step]]
     return reverse, dangling
 
 

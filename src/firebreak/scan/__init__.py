@@ -17,10 +17,10 @@ import polars as pl
 from firebreak.detect.lexicon import Lexicon
 from firebreak.detect.media.banks import HashBank
 from firebreak.scan import stages
+from firebreak.scan.memory import release_free_memory
 from firebreak.scan.params import ScanParams
 from firebreak.scan.result import ScanResult
 from firebreak.snapshot.model import Snapshot
-from firebreak.snapshot.schema import empty
 
 __all__ = ["STAGES", "ScanParams", "ScanResult", "read_scan", "scan"]
 
@@ -57,14 +57,13 @@ def scan(
 
     def lap(name: str) -> None:
         nonlocal started
+        release_free_memory()
         now = time.perf_counter()
         timings[name] = now - started
         started = now
 
     say("graph")
-    graph = stages.graph_stage(snapshot)
-    if release:
-        snapshot.follows = empty("follows")
+    graph = stages.graph_stage(snapshot, release=release)
     lap("graph")
     say("detect")
     detection = stages.detect_stage(snapshot, bank, lexicon)

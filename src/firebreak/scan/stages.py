@@ -32,8 +32,9 @@ from firebreak.detect.signals import detect_signals
 from firebreak.evidence import EVIDENCE, empty_evidence
 from firebreak.exprs import fmt
 from firebreak.graph.communities import find_communities
-from firebreak.graph.csr import Graph, build_graph, induced_adjacency
+from firebreak.graph.csr import Graph, build_graph, follow_edges, induced_adjacency
 from firebreak.graph.evasion import EvasionMatch, find_evasion
+from firebreak.graph.ids import IdMap
 from firebreak.graph.propagate import personalized_pagerank, transition_from_transpose
 from firebreak.graph.reports import ReportSignal, report_signal
 from firebreak.graph.roles import AccountSignals, RoleScores, score_roles
@@ -45,6 +46,7 @@ from firebreak.scan.terms import terms_table
 from firebreak.scan.trusted import empty_registry
 from firebreak.scan.units import destination_codes, term_usage, term_uses, unit_vectors
 from firebreak.snapshot.model import Snapshot
+from firebreak.snapshot.schema import empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +100,18 @@ def detect_stage(snapshot: Snapshot, bank: HashBank | None = None, lexicon: Lexi
     return Detection(detect_signals(snapshot, bank=bank, lexicon=lex, dests=dests), dests, lex)
 
 
-def graph_stage(snapshot: Snapshot) -> Graph:
-    """Dense ids and the follow / interaction CSR matrices."""
-    return build_graph(snapshot)
+def graph_stage(snapshot: Snapshot, *, release: bool = False) -> Graph:
+    """Dense ids and the follow / interaction CSR matrices.
+
+    With ``release``, ``snapshot.follows`` is emptied as soon as its ids are encoded, before the
+    matrices are built (no later stage reads it; the caller is done with the snapshot).
+    """
+    if not release:
+        return build_graph(snapshot)
+    ids = IdMap.from_ids(snapshot.accounts.get_column("id"))
+    edges = follow_edges(snapshot.follows, ids)
+    snapshot.follows = empty("follows")
+    return build_graph(snapshot, ids, follows=edges)
 
 
 def trusted_mask(registry: pl.DataFrame | None, graph: Graph) -> np.ndarray:
