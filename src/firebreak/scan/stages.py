@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from firebreak.detect.discovery import discover_terms
+from firebreak.detect.discovery import discover_terms, token_usage
 from firebreak.detect.lexicon import Lexicon, load_lexicon
 from firebreak.detect.media.banks import HashBank
 from firebreak.detect.profile import destinations
@@ -39,6 +39,7 @@ from firebreak.graph.propagate import personalized_pagerank, transition_from_tra
 from firebreak.graph.reports import ReportSignal, report_signal
 from firebreak.graph.roles import AccountSignals, RoleScores, score_roles
 from firebreak.scan.explain import discovered_evidence, graph_evidence, trusted_evidence
+from firebreak.scan.memory import release_free_memory
 from firebreak.scan.networks import network_table
 from firebreak.scan.params import ScanParams
 from firebreak.scan.result import EVIDENCE_LIST, ScanResult
@@ -245,9 +246,10 @@ def terms_stage(
     """
     found = pl.DataFrame(schema={"term": pl.String, "known": pl.Boolean, "accounts": pl.Int64, "lift": pl.Float64, "evidence": pl.String})
     uses = pl.DataFrame(schema=USES)
+    usage = token_usage(snapshot, detection.lexicon)  # the same every round
     for _ in range(max(1, params.discovery_rounds)):
         flagged = graph.ids.decode(np.flatnonzero(roles.seller | roles.buyer))
-        found = anchored_terms(discover_terms(snapshot, flagged, detection.lexicon), params)
+        found = anchored_terms(discover_terms(snapshot, flagged, detection.lexicon, usage=usage), params)
         weights = discovered_weights(found, params)
         if weights.height == 0:
             break
@@ -262,6 +264,7 @@ def terms_stage(
         units.signals.discovered_content = content_units
         units.signals.discovered_search = search_units
         before = roles.seller | roles.buyer
+        release_free_memory()
         roles = score_roles(graph, units.signals, params.roles)
         if np.array_equal(before, roles.seller | roles.buyer):
             break
