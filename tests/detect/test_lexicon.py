@@ -214,3 +214,24 @@ def test_screen_keeps_every_hit_on_real_tweets() -> None:
     users = json.loads(TWIBOT.read_text(encoding="utf-8"))
     tweets = [t for u in users for t in (u.get("tweet") or [])][:6000]
     assert LEX.match_batch(tweets).equals(LEX._finish(*LEX._collect(tweets)))
+
+
+PHRASES = [
+    "selling #mnsfw", "Police investigation found #mnsfw was used", "cheese pizza and cp menu, also pedobait",
+    "c h e e s e p i z z a see", "my cpu is hot, accept it", "", "just here for jazz", "cp! and cp_x", "pedobaiting",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), st.sampled_from(PHRASES), st.text(max_size=30)), max_size=25), batch=st.integers(1, 6))
+def test_matching_a_series_in_slices_changes_nothing(texts: list[str | None], batch: int) -> None:
+    import polars as pl
+
+    import firebreak.detect.lexicon as lexicon
+
+    whole_hits, whole_ctx = LEX.match_batch_with_context(texts)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lexicon, "TEXT_BATCH", batch)
+        hits, ctx = LEX.match_batch_with_context(pl.Series("text", texts, dtype=pl.String))
+    assert hits.equals(whole_hits)
+    assert ctx.sort(pl.all()).equals(whole_ctx.sort(pl.all()))

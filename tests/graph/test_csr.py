@@ -56,3 +56,28 @@ def test_post_targets_count_for_author(snapshot_of, frame_of) -> None:
     assert g.interactions[1, 2] == INTERACTION_WEIGHTS["comment"]
     assert isinstance(g.followers, sp.csr_matrix)
     assert g.followers[2, 0] == 0 and g.followers.shape == (3, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 20).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(-1, n - 1), st.integers(-1, n - 1)), max_size=80))))
+def test_adjacency_same_for_int32_and_int64_edges_and_followers_share_the_ones(case) -> None:
+    from firebreak.graph.csr import Graph, adjacency
+    from firebreak.graph.ids import IdMap
+
+    n, edges = case
+    src = np.array([s for s, _ in edges], dtype=np.int64)
+    dst = np.array([d for _, d in edges], dtype=np.int64)
+    wide = adjacency(src, dst, n, binary=True)
+    narrow = adjacency(src.astype(np.int32), dst.astype(np.int32), n, binary=True)
+    assert wide.dtype == narrow.dtype == np.float64
+    assert (wide != narrow).nnz == 0
+    assert set(np.unique(narrow.data)) <= {1.0}
+    dense = np.zeros((n, n))
+    for s, d in edges:
+        if s >= 0 and d >= 0 and s != d:
+            dense[s, d] = 1.0
+    assert np.array_equal(narrow.toarray(), dense)
+    graph = Graph(IdMap.from_ids([str(i) for i in range(n)]), narrow, sp.csr_matrix((n, n)), sp.csr_matrix((n, n)))
+    assert np.array_equal(graph.followers.toarray(), dense.T)
+    if narrow.nnz:
+        assert graph.followers.data is graph.follows.data and not graph.follows.data.flags.writeable

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
                 seen.append(name)
                 bar.update(task, description=f"scan: {name}")
 
-            result = run_scan(snap, bank, params=ScanParams(seed=seed), progress=step, trusted=registry)
+            result = run_scan(snap, bank, params=ScanParams(seed=seed), progress=step, trusted=registry, release=True)
             bar.update(task, completed=len(STAGES), description="scan: done")
         inputs = {"snapshot": snapshot, **({"hashes": hashes} if hashes is not None else {})}
         paths = result.write(out, inputs=inputs, parameters={"seed": seed}, quarantine=read.quarantine)

@@ -104,6 +104,28 @@ def _usage(snapshot: Snapshot) -> pl.DataFrame:
     return out.with_columns(token=pl.col("token").str.to_lowercase().str.strip_chars()).filter(pl.col("token").is_not_null() & (pl.col("token") != "")).unique()
 
 
+def token_usage(snapshot: Snapshot, lexicon: Lexicon, *, use_stoplist: bool = True) -> pl.DataFrame:
+    """Every token use (``account, unit, kind, token``) with its normalised ``key`` and whether the key is
+    ``known`` (a lexicon key) or ``blocked`` (stoplist, rejected): what :func:`discover_terms` counts.
+
+    It depends on the snapshot and the lexicon only, so a scan that discovers terms in several
+    rounds computes it once. Tokens whose key normalises to nothing are left out.
+    """
+    use = _usage(snapshot)
+    if use.height == 0:
+        return use
+    toks = use.select("token").unique()
+    keys = normalize_batch(toks.get_column("token").to_list()).rows()
+    known_keys = set(lexicon.norm_keys)
+    stop = stoplist() if use_stoplist else {}
+    toks = toks.with_columns(key=pl.Series(keys, dtype=pl.String)).filter(pl.col("key") != "")
+    toks = toks.with_columns(
+        known=pl.col("key").is_in(list(known_keys)),
+        blocked=pl.col("key").is_in(list(stop)) | pl.col("key").is_in(list(lexicon.rejected)),
+    )
+    return use.join(toks, on="token")
+
+
 def _weight_cap(lexicon: Lexicon) -> float:
     reviewed = [t.weight for t in lexicon.terms if not t.ambiguous]
     return WEIGHT_CAP_SHARE * (min(reviewed) if reviewed else 0.5)
@@ -121,6 +143,7 @@ def discover_terms(
     prior: float = 5.0,
     rounds: int = 4,
     use_stoplist: bool = True,
+    usage: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Candidate coded terms (:data:`DISCOVERY_SCHEMA`), unknown terms first, by lift.
 
@@ -129,21 +152,14 @@ def discover_terms(
     users, ``all_accounts`` all users; ``method`` is ``co-occurrence`` (with ``round``)
     or ``concentration``; ``weight`` the evidence weight (0 for known terms, which
     the lexicon weighs). See the module docstring for the tests each term passes.
+    ``usage`` is :func:`token_usage` of the same snapshot and lexicon, computed once for several calls.
     """
     flagged = pl.Series("account", [str(a) for a in flagged_accounts], dtype=pl.String).unique()
-    use = _usage(snapshot)
+    use = token_usage(snapshot, lexicon, use_stoplist=use_stoplist) if usage is None else usage
     if use.height == 0 or flagged.len() == 0:
         return pl.DataFrame(schema=DISCOVERY_SCHEMA)
-    toks = use.select("token").unique()
-    keys = normalize_batch(toks.get_column("token").to_list()).rows()
     known_keys = set(lexicon.norm_keys)
-    stop = stoplist() if use_stoplist else {}
-    toks = toks.with_columns(key=pl.Series(keys, dtype=pl.String)).filter(pl.col("key") != "")
-    toks = toks.with_columns(
-        known=pl.col("key").is_in(list(known_keys)),
-        blocked=pl.col("key").is_in(list(stop)) | pl.col("key").is_in(list(lexicon.rejected)),
-    )
-    use = use.join(toks, on="token").with_columns(is_flagged=pl.col("account").is_in(flagged.implode()))
+    use = use.with_columns(is_flagged=pl.col("account").is_in(flagged.implode()))
     n_all = max(use.select(pl.col("account").n_unique()).item(), 1)
     n_flag = max(use.filter(pl.col("is_flagged")).select(pl.col("account").n_unique()).item(), 1)
     base = n_flag / n_all

@@ -70,6 +70,10 @@ _CONTEXT_KEYS = {"name", "factor", "source", "patterns"}
 #: code points for which ``str.isspace`` holds (a joined spaced-out letter leaves one of these).
 _WHITESPACE = np.asarray([c for c in range(0x3100) if chr(c).isspace()], dtype=np.uint32)
 
+#: texts matched at once by :meth:`Lexicon.match_batch_with_context` (a Polars series is sliced).
+TEXT_BATCH = 500_000
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     """One lexicon term with its family's attributes (per-term overrides applied)."""
@@ -268,7 +272,19 @@ class Lexicon:
 
     def match_batch_with_context(self, texts: Sequence[str | None] | pl.Series) -> tuple[pl.DataFrame, pl.DataFrame]:
         """:meth:`match_batch` plus every text's context wording: ``(hits, contexts)``
-        where ``contexts`` has columns ``row, context, factor`` (texts with no hit too)."""
+        where ``contexts`` has columns ``row, context, factor`` (texts with no hit too).
+
+        A Polars series longer than :data:`TEXT_BATCH` is matched a slice at a time (each
+        text's hits depend on that text alone): only one slice is ever a Python list, and
+        its normalised concatenation, at once.
+        """
+        if isinstance(texts, pl.Series) and texts.len() > TEXT_BATCH:
+            parts = [self.match_batch_with_context(texts.slice(at, TEXT_BATCH)) for at in range(0, texts.len(), TEXT_BATCH)]
+            offsets = range(0, texts.len(), TEXT_BATCH)
+            return (
+                pl.concat([h.with_columns(pl.col("row") + at) for (h, _), at in zip(parts, offsets, strict=True)]),
+                pl.concat([c.with_columns(pl.col("row") + at) for (_, c), at in zip(parts, offsets, strict=True)]),
+            )
         texts = _as_list(texts)
         schema = {"row": pl.Int64, "context": pl.String, "factor": pl.Float64}
         if not texts:

@@ -132,7 +132,7 @@ def find_evasion(
     universe = np.zeros(n, dtype=np.float64)
     universe[np.unique(old_sets.indices)] = 1.0
     # candidates with at least min_shared followers in the universe are worth hashing
-    in_universe = followers[candidates] @ universe
+    in_universe = (followers @ universe)[candidates]  # one product, not a copy of almost every row
     candidates = candidates[in_universe >= min_shared]
     candidates = candidates[~np.isin(candidates, disabled_sellers)]
     if candidates.size == 0:

@@ -43,12 +43,16 @@ class IdMap:
         """Number of accounts."""
         return self.ids.len()
 
-    def encode(self, column: pl.Series | list[str], *, missing: int = -1) -> np.ndarray:
-        """Dense indices for a column of ids, in order; unknown ids become ``missing``."""
+    def encode(self, column: pl.Series | list[str], *, missing: int = -1, dtype: type = np.int64) -> np.ndarray:
+        """Dense indices for a column of ids, in order; unknown ids become ``missing``.
+
+        ``dtype`` is ``np.int64`` or ``np.int32`` (half the memory, for edge lists).
+        """
         values = column if isinstance(column, pl.Series) else pl.Series("id", column, dtype=pl.String)
         # an Enum whose categories are the ids in index order: its physical codes are the dense indices
-        codes = values.cast(pl.String).cast(self.enum, strict=False).to_physical().cast(pl.Int64)
-        return codes.fill_null(missing).to_numpy().astype(np.int64, copy=False)
+        physical = pl.Int32 if dtype == np.int32 else pl.Int64
+        codes = values.cast(pl.String).cast(self.enum, strict=False).to_physical().cast(physical)
+        return codes.fill_null(missing).to_numpy().astype(dtype, copy=False)
 
     def encode_frame(self, frame: pl.DataFrame, column: str, name: str) -> pl.DataFrame:
         """``frame`` plus an ``Int64`` column ``name``: the dense index of ``column`` (null if unknown)."""

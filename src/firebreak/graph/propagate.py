@@ -39,6 +39,26 @@ def transition_transpose(adjacency: sp.spmatrix) -> tuple[sp.csr_matrix, np.ndar
     return scaled.T.tocsr(), dangling
 
 
+def transition_from_transpose(reverse: sp.csr_matrix) -> tuple[sp.csr_matrix, np.ndarray]:
+    """:func:`transition_transpose` of ``reverse.T``, built without transposing: ``reverse`` is ``A^T`` in CSR.
+
+    ``P^T = A^T D^-1`` scales each column ``i`` of ``reverse`` by ``1 / out-weight(i)`` (its column
+    sum) in place: the caller hands ``reverse`` over. One matrix instead of the three copies a
+    transpose takes; the values are the same products as :func:`transition_transpose`'s (bit for bit
+    when the out-weights are exact sums, as counts and multiples of 0.5 are).
+    """
+    reverse.sum_duplicates()
+    n = reverse.shape[1]
+    out = np.bincount(reverse.indices, weights=reverse.data, minlength=n).astype(np.float64, copy=False)
+    dangling = out <= 0
+    inv = np.zeros_like(out)
+    inv[~dangling] = 1.0 / out[~dangling]
+    step = 1 << 22  # in slices: no edge-sized temporary
+    for at in range(0, reverse.nnz, step):
+        reverse.data[at : at + step] *= inv[reverse.indices[at : at + step]]
+    return reverse, dangling
+
+
 def personalized_pagerank(
     adjacency: sp.spmatrix | tuple[sp.csr_matrix, np.ndarray],
     seeds: np.ndarray,
@@ -46,6 +66,7 @@ def personalized_pagerank(
     alpha: float = 0.85,
     tol: float = 1e-9,
     max_iter: int = 100,
+    overwrite: bool = False,
 ) -> PropagationResult:
     """Personalised PageRank of ``seeds`` (non-negative weights per account) over ``adjacency``.
 
@@ -53,7 +74,8 @@ def personalized_pagerank(
     :func:`transition_transpose` pair. Returns a probability vector: the
     stationary visit rate of a walk that follows edges with probability
     ``alpha`` and restarts at the seeds otherwise. Raises ``ValueError`` for
-    seeds without positive mass.
+    seeds without positive mass. With ``overwrite``, a precomputed pair's
+    matrix is scaled by ``alpha`` in place instead of copied (the caller is done with it).
 
     >>> import numpy as np, scipy.sparse as sp
     >>> path = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=float))
@@ -70,7 +92,11 @@ def personalized_pagerank(
     dangling_idx = np.flatnonzero(dangling)
     n = pt.shape[0]
     # alpha folded into the matrix once, so an iteration is one fused SpMV-accumulate plus an axpy
-    scaled = sp.csr_matrix((pt.data * alpha, pt.indices, pt.indptr), shape=pt.shape)
+    if overwrite and isinstance(adjacency, tuple):
+        pt.data *= alpha
+        scaled = pt
+    else:
+        scaled = sp.csr_matrix((pt.data * alpha, pt.indices, pt.indptr), shape=pt.shape)
     x = restart.copy()
     y = np.empty_like(x)
     diff = np.empty_like(x)

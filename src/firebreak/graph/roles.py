@@ -59,6 +59,7 @@ benign clique cannot talk itself into a network.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -263,19 +264,65 @@ def destination_units(destination: np.ndarray, seller: np.ndarray, p: RoleParams
     return units
 
 
-def seller_peers(followers: sp.csr_matrix, anchor: np.ndarray, out_deg: np.ndarray, in_deg: np.ndarray, p: RoleParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def seller_peers(
+    followers: sp.csr_matrix, anchor: np.ndarray, out_deg: np.ndarray, in_deg: np.ndarray, p: RoleParams, times: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per account: anchored sellers among its followers, how many chance would give it, and the peer units.
 
     Chance is the share of all follows that anchored sellers make, times the
     account's follower count (a popular account collects a seller's cover
     follow now and then); credit is the Poisson surprise of the count, and
-    nothing below ``peer_min_sellers``.
+    nothing below ``peer_min_sellers``. ``times(matrix, x)``, if given, computes the product
+    (:func:`score_roles` passes its remembered products).
     """
-    k = followers @ anchor.astype(np.float64)
+    k = followers @ anchor.astype(np.float64) if times is None else times(followers, anchor)
     rate = max(float(out_deg[anchor].sum()) / max(float(out_deg.sum()), 1.0), 1e-9)
     expected = in_deg * rate
     credit = np.where(k >= p.peer_min_sellers, _poisson_credit(k, expected, p.peer_significance), 0.0)
     return k, expected, credit * p.peer_units
+
+
+class _Products:
+    """``matrix @ x`` remembered within one :func:`score_roles` call.
+
+    The iterations multiply the same matrices by the same seller sets again and again (anchors
+    settle before roles do; the last iteration repeats the one before), so a product already
+    computed is handed back instead (read-only: nothing may change a remembered result). A
+    vector is recognised by its sum and then compared in full; ``size`` products are kept.
+    """
+
+    def __init__(self, size: int = 12) -> None:
+        self.size = size
+        self.entries: list[tuple[int, float, np.ndarray, np.ndarray]] = []
+
+    def __call__(self, matrix: Any, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        key, total = id(matrix), float(x.sum())
+        for k, (mid, s, seen, y) in enumerate(self.entries):
+            if mid == key and s == total and np.array_equal(seen, x):
+                self.entries.insert(0, self.entries.pop(k))
+                return y
+        y = np.asarray(matrix @ x)
+        y.flags.writeable = False
+        self.entries.insert(0, (key, total, x.copy(), y))
+        del self.entries[self.size :]
+        return y
+
+
+def _audience(followers: Any, anchor: np.ndarray, b: np.ndarray, b_loo: np.ndarray, times: _Products) -> np.ndarray:
+    """Buyers among each account's followers: ``followers @ b``, and ``followers @ b_loo`` on the ``anchor`` rows.
+
+    On a SciPy CSR matrix the anchors' rows alone are multiplied by ``b_loo`` (a few thousand
+    rows, not a second product over every follow); the numbers are the same either way.
+    """
+    everyone = times(followers, b)
+    if getattr(followers, "format", None) != "csr":  # e.g. the Spark engine's matrices: products only
+        return np.asarray(np.where(anchor, times(followers, b_loo), everyone))
+    c = everyone.copy()
+    rows = np.flatnonzero(anchor)
+    if rows.size:
+        c[rows] = followers[rows] @ b_loo
+    return c
 
 
 def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None = None) -> RoleScores:
@@ -286,6 +333,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
     """
     p = params or RoleParams()
     n = graph.n
+    times = _Products()
     follows, followers = graph.follows, graph.followers
     out_deg = graph.out_degree.astype(np.float64)
     in_deg = graph.in_degree.astype(np.float64)
@@ -324,8 +372,8 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
     def buyer_side(sellers: np.ndarray, reference: np.ndarray) -> dict[str, np.ndarray]:
         """Buyer units of every account toward ``sellers`` (rates measured on ``reference`` accounts)."""
         hard = sellers.astype(np.float64)
-        k_all = follows @ hard
-        reported = follows_reported @ hard if follows_reported is not None else np.zeros(n)
+        k_all = times(follows, hard)
+        reported = times(follows_reported, hard) if follows_reported is not None else np.zeros(n)
         k = k_all - reported
         # Ordinary accounts follow within their interests, so their peers of the same degree set
         # the chance rate. An account expected to hit several sellers even by following accounts
@@ -336,10 +384,10 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         null_rate = _binned_rate(k, out_deg, reference, p.rate_prior_edges, floor)
         gate = _enrichment_gate(k, out_deg, null_rate, p.enrichment_zero, p.enrichment_full)
         follow_raw = k * gate
-        msg_sellers = bool_msgs @ hard if bool_msgs is not None else np.zeros(n)
+        msg_sellers = times(bool_msgs, hard) if bool_msgs is not None else np.zeros(n)
         message_units = np.minimum(msg_sellers * p.message_unit, p.message_cap)
-        int_reported = inter_reported @ hard if inter_reported is not None else np.zeros(n)
-        int_sellers = np.maximum((bool_inter @ hard) - msg_sellers - int_reported, 0.0) if bool_inter is not None else np.zeros(n)
+        int_reported = times(inter_reported, hard) if inter_reported is not None else np.zeros(n)
+        int_sellers = np.maximum(times(bool_inter, hard) - msg_sellers - int_reported, 0.0) if bool_inter is not None else np.zeros(n)
         int_rate = _binned_rate(int_sellers, inter_deg, reference, p.rate_prior_edges)
         int_credit = _enrichment_gate(int_sellers, inter_deg, int_rate, p.enrichment_zero, p.enrichment_full)
         interaction_raw = np.minimum(int_sellers * int_credit * p.interaction_unit, p.interaction_cap) * looking
@@ -390,7 +438,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         b_loo = np.clip(loo / p.units_to_flag, 0.0, 1.0)
         if not p.soft_audience:
             b, b_loo = (b >= 1.0).astype(np.float64), (b_loo >= 1.0).astype(np.float64)
-        c = np.where(anchor, followers @ b_loo, followers @ b)
+        c = _audience(followers, anchor, b, b_loo, times)
         others = ~seller
         base = max(c[others].sum() / max(in_deg[others].sum(), 1.0), 1e-6)
         share = (c + p.audience_prior * base) / (in_deg + p.audience_prior)
@@ -402,7 +450,7 @@ def score_roles(graph: Graph, signals: AccountSignals, params: RoleParams | None
         positive = np.minimum(np.minimum(enrich / p.audience_half, 1.0), significance)
         audience_units = np.where(enrich > 0, positive, np.maximum(enrich, p.audience_floor / p.audience_max)) * p.audience_max
         dest_units = destination_units(signals.destination, seller, p)
-        peer_k, peer_expected, peer_units = seller_peers(followers, anchor, out_deg, in_deg, p)
+        peer_k, peer_expected, peer_units = seller_peers(followers, anchor, out_deg, in_deg, p, times)
         # following sellers binds an account to the network; with an audience of buyers that is a seller's profile
         tie = np.where(audience_units > 0, np.minimum(anchored["relationship"] / p.units_to_flag, 1.0) * p.tie_units, 0.0)
         evidence = own + dest_units + evasion

@@ -17,6 +17,7 @@ import polars as pl
 from firebreak.detect.lexicon import Lexicon
 from firebreak.detect.media.banks import HashBank
 from firebreak.scan import stages
+from firebreak.scan.memory import release_free_memory
 from firebreak.scan.params import ScanParams
 from firebreak.scan.result import ScanResult
 from firebreak.snapshot.model import Snapshot
@@ -36,6 +37,7 @@ def scan(
     lexicon: Lexicon | None = None,
     progress: Progress | None = None,
     trusted: pl.DataFrame | None = None,
+    release: bool = False,
 ) -> ScanResult:
     """Scan ``snapshot`` (with an optional media hash ``bank``) and return a :class:`ScanResult`.
 
@@ -44,7 +46,9 @@ def scan(
     stage's name (:data:`STAGES`) as it starts. ``trusted`` is the trusted-flagger registry
     (``account, organisation, since``; :func:`firebreak.scan.trusted.read_trusted_flaggers`): those
     accounts are never flagged nor network members, and their reports are prioritised. The result's ``timings`` has seconds per
-    stage and ``stats`` the counts and platform rates.
+    stage and ``stats`` the counts and platform rates. With ``release``, the scan empties
+    ``snapshot.follows`` once the graph holds them (no later stage reads the table): for callers
+    that are done with the snapshot, 1-2 GiB less at 50M follows.
     """
     p = params or ScanParams()
     say = progress or (lambda _s: None)
@@ -53,12 +57,13 @@ def scan(
 
     def lap(name: str) -> None:
         nonlocal started
+        release_free_memory()
         now = time.perf_counter()
         timings[name] = now - started
         started = now
 
     say("graph")
-    graph = stages.graph_stage(snapshot)
+    graph = stages.graph_stage(snapshot, release=release)
     lap("graph")
     say("detect")
     detection = stages.detect_stage(snapshot, bank, lexicon)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from firebreak.detect.discovery import discover_terms
+from firebreak.detect.discovery import discover_terms, token_usage
 from firebreak.detect.lexicon import Lexicon, load_lexicon
 from firebreak.detect.media.banks import HashBank
 from firebreak.detect.profile import destinations
@@ -32,12 +32,14 @@ from firebreak.detect.signals import detect_signals
 from firebreak.evidence import EVIDENCE, empty_evidence
 from firebreak.exprs import fmt
 from firebreak.graph.communities import find_communities
-from firebreak.graph.csr import Graph, build_graph, induced_adjacency
+from firebreak.graph.csr import Graph, build_graph, follow_edges, induced_adjacency
 from firebreak.graph.evasion import EvasionMatch, find_evasion
-from firebreak.graph.propagate import personalized_pagerank
+from firebreak.graph.ids import IdMap
+from firebreak.graph.propagate import personalized_pagerank, transition_from_transpose
 from firebreak.graph.reports import ReportSignal, report_signal
 from firebreak.graph.roles import AccountSignals, RoleScores, score_roles
 from firebreak.scan.explain import discovered_evidence, graph_evidence, trusted_evidence
+from firebreak.scan.memory import release_free_memory
 from firebreak.scan.networks import network_table
 from firebreak.scan.params import ScanParams
 from firebreak.scan.result import EVIDENCE_LIST, ScanResult
@@ -45,6 +47,7 @@ from firebreak.scan.terms import terms_table
 from firebreak.scan.trusted import empty_registry
 from firebreak.scan.units import destination_codes, term_usage, term_uses, unit_vectors
 from firebreak.snapshot.model import Snapshot
+from firebreak.snapshot.schema import empty
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +101,18 @@ def detect_stage(snapshot: Snapshot, bank: HashBank | None = None, lexicon: Lexi
     return Detection(detect_signals(snapshot, bank=bank, lexicon=lex, dests=dests), dests, lex)
 
 
-def graph_stage(snapshot: Snapshot) -> Graph:
-    """Dense ids and the follow / interaction CSR matrices."""
-    return build_graph(snapshot)
+def graph_stage(snapshot: Snapshot, *, release: bool = False) -> Graph:
+    """Dense ids and the follow / interaction CSR matrices.
+
+    With ``release``, ``snapshot.follows`` is emptied as soon as its ids are encoded, before the
+    matrices are built (no later stage reads it; the caller is done with the snapshot).
+    """
+    if not release:
+        return build_graph(snapshot)
+    ids = IdMap.from_ids(snapshot.accounts.get_column("id"))
+    edges = follow_edges(snapshot.follows, ids)
+    snapshot.follows = empty("follows")
+    return build_graph(snapshot, ids, follows=edges)
 
 
 def trusted_mask(registry: pl.DataFrame | None, graph: Graph) -> np.ndarray:
@@ -234,9 +246,10 @@ def terms_stage(
     """
     found = pl.DataFrame(schema={"term": pl.String, "known": pl.Boolean, "accounts": pl.Int64, "lift": pl.Float64, "evidence": pl.String})
     uses = pl.DataFrame(schema=USES)
+    usage = token_usage(snapshot, detection.lexicon)  # the same every round
     for _ in range(max(1, params.discovery_rounds)):
         flagged = graph.ids.decode(np.flatnonzero(roles.seller | roles.buyer))
-        found = anchored_terms(discover_terms(snapshot, flagged, detection.lexicon), params)
+        found = anchored_terms(discover_terms(snapshot, flagged, detection.lexicon, usage=usage), params)
         weights = discovered_weights(found, params)
         if weights.height == 0:
             break
@@ -251,6 +264,7 @@ def terms_stage(
         units.signals.discovered_content = content_units
         units.signals.discovered_search = search_units
         before = roles.seller | roles.buyer
+        release_free_memory()
         roles = score_roles(graph, units.signals, params.roles)
         if np.array_equal(before, roles.seller | roles.buyer):
             break
@@ -260,16 +274,22 @@ def terms_stage(
 
 
 def propagate_stage(graph: Graph, roles: RoleScores, params: ScanParams) -> np.ndarray:
-    """Proximity to the flagged sellers: personalised PageRank over followers and interactions, times n."""
+    """Proximity to the flagged sellers: personalised PageRank over followers and interactions, times n.
+
+    The walk goes from an account to its followers and to the accounts that interacted with it
+    (``followers + interactions.T``); its transition matrix is built from the transpose
+    ``follows + interactions`` directly (:func:`~firebreak.graph.propagate.transition_from_transpose`).
+    """
     seller_mass = roles.seller.astype(np.float64)
     if seller_mass.sum() == 0:
         return np.zeros(graph.n)
     ppr = personalized_pagerank(
-        graph.followers + graph.interactions.T,
+        transition_from_transpose((graph.follows + graph.interactions).tocsr()),
         seller_mass,
         alpha=params.pagerank_alpha,
         max_iter=params.pagerank_max_iter,
         tol=params.pagerank_tol,
+        overwrite=True,
     )
     return np.asarray(ppr.scores * graph.n)
 
