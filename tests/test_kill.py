@@ -80,7 +80,7 @@ def _kill_children(server: subprocess.Popen[str], tmp_path: Path, target: Path, 
 
     The first child runs until ``target`` first appears (its time ``t`` to one complete
     write, imports included); of the others, half are killed at uniform moments in
-    ``[0.3 t, 3 t]`` and half within 30 ms of a temporary folder appearing (mid-write).
+    ``[0.3 t, 3 t]`` and half as soon as a temporary folder appears (at once or within 30 ms: mid-write).
     """
     assert server.stdin is not None and server.stdout is not None
     rng = random.Random(target.name)
@@ -101,7 +101,7 @@ def _kill_children(server: subprocess.Popen[str], tmp_path: Path, target: Path, 
             started = time.monotonic()
             while not any(".tmp-" in p.name for p in target.parent.iterdir()) and time.monotonic() - started < 10 * first:
                 time.sleep(0.001)
-            time.sleep(rng.uniform(0, 0.03))
+            time.sleep(rng.choice((0.0, rng.uniform(0, 0.03))))  # at once, or within 30 ms
         os.kill(pid, signal.SIGKILL)
         assert server.stdout.readline().strip() == "reaped", (tmp_path / "driver.log").read_text()[-800:]
         mid_write += any(".tmp-" in p.name for p in target.parent.iterdir())
@@ -121,7 +121,7 @@ def _kill_command(args: list[str], rng: random.Random, spread: tuple[float, floa
 def test_killed_ingest_leaves_the_old_or_the_new_canonical_copy(tmp_path: Path) -> None:
     from firebreak.ingestion import ingest
 
-    src_a, src_b = _snapshot(tmp_path / "A", 2), _snapshot(tmp_path / "B", 60_000)
+    src_a, src_b = _snapshot(tmp_path / "A", 2), _snapshot(tmp_path / "B", 400_000)
     refs = []
     for name, src in (("refA", src_a), ("refB", src_b)):
         ingest(src, tmp_path / name)
