@@ -27,7 +27,7 @@ import polars as pl
 
 from firebreak.detect.normalize import tables
 
-__all__ = ["HIT_SCHEMA", "RAW", "NORMALISED", "BOUNDARY_CODES", "HitArrays", "KeyTable", "TermTable", "automaton_matches", "bounded", "code_points", "finish", "word_mask"]
+__all__ = ["HIT_SCHEMA", "RAW", "NORMALISED", "BOUNDARY_CODES", "HitArrays", "KeyTable", "TermTable", "WordMask", "automaton_matches", "bounded", "code_points", "finish", "word_mask"]
 
 RAW, NORMALISED = 0, 1
 #: a term family's ``boundary`` as an integer code.
@@ -182,15 +182,28 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def word_mask(cps: np.ndarray) -> np.ndarray:
-    """Per character: whether it is a letter or digit (``str.isalnum``), plus a final
-    ``False`` so that index ``len(text)`` reads as "no character"."""
-    out = np.zeros(len(cps) + 1, dtype=bool)
-    out[:-1] = tables().alnum[cps]
-    return out
+class WordMask:
+    """Whether characters of a text are letters or digits (``str.isalnum``), looked up
+    only where asked: ``mask[positions]``; ``len(text)`` reads as "no character"."""
+
+    def __init__(self, cps: np.ndarray) -> None:
+        self.cps = cps
+        self._alnum = tables().alnum
+
+    def __getitem__(self, positions: np.ndarray) -> np.ndarray:
+        positions = np.asarray(positions)
+        out = np.zeros(positions.shape, dtype=bool)
+        inside = positions < len(self.cps)
+        out[inside] = self._alnum[self.cps[positions[inside]]]
+        return out
 
 
-def bounded(word: np.ndarray, start: np.ndarray, end: np.ndarray, boundary: np.ndarray, gap_left: np.ndarray | None = None, gap_right: np.ndarray | None = None) -> np.ndarray:
+def word_mask(cps: np.ndarray) -> WordMask:
+    """A :class:`WordMask` of the text whose code points are ``cps``."""
+    return WordMask(cps)
+
+
+def bounded(word: WordMask, start: np.ndarray, end: np.ndarray, boundary: np.ndarray, gap_left: np.ndarray | None = None, gap_right: np.ndarray | None = None) -> np.ndarray:
     """Whether each match ``[start, end)`` has a word boundary where its term needs one.
 
     ``word`` is :func:`word_mask` of the text; ``boundary`` the terms' codes

@@ -473,10 +473,14 @@ def normalize_batch(texts: list[str]) -> NormalizedBatch:
         join = sp[single[sp - 1] & single[sp + 1]]
         join = np.union1d(join, _run_then_word(cps, row_o, single, t.alnum))
         if len(join):
+            # only the characters on either side of a removed space become neighbours: the
+            # second collapse has work only where two of them are one repeated character
+            again = bool(((cps[join - 1] == cps[join + 1]) & t.collapsible[cps[join - 1]]).any())
             keep = np.ones(n, dtype=bool)
             keep[join] = False
             cps, row_o, st, en = _compact(keep, cps, row_o, st, en)
-            cps, row_o, st, en = _collapse(cps, row_o, st, en, t.collapsible)
+            if again:
+                cps, row_o, st, en = _collapse(cps, row_o, st, en, t.collapsible)
 
     # assemble rows joined by "\n"
     counts = np.bincount(row_o, minlength=nrows) if len(row_o) else np.zeros(nrows, dtype=np.int64)
