@@ -84,7 +84,7 @@ def get_audit(
     action: str | None = None,
     actor: str | None = None,
     since: Annotated[str | None, Query(description="RFC 3339 date-time", json_schema_extra={"format": "date-time"})] = None,
-    after_id: Annotated[int | None, Query(ge=0)] = None,
+    after_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,  # the store's integer range
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
 ) -> list[AuditOut]:
     """Audit log entries matching every filter, oldest first (page with ``after_id``)."""
