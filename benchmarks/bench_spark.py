@@ -79,7 +79,9 @@ def run_one(engine: str, workdir: Path, master: str, driver_memory: str) -> dict
 
 def child(engine: str, workdir: Path, args: argparse.Namespace) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--one", engine, "--workdir", str(workdir), "--master", args.master, "--driver-memory", args.driver_memory]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    out = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    if out.returncode != 0:  # say why: the child's own error, not only its exit status
+        raise SystemExit(f"the {engine} scan of {workdir} failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
     result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
