@@ -9,7 +9,7 @@ Matching uses ``pyahocorasick`` automatons, built once per lexicon, over whole
 batches (texts joined into one string, one scan each):
 
 - **screen**: every normalised key against a cheap, offset-free normalisation of
-  the batch (:func:`~firebreak.detect.normalize.screen_batch`); only rows it
+  the batch (:func:`~firebreak.detect.normalize.screen_batch_utf8`); only rows it
   flags (usually a few percent) go through the exact passes below. Tests check
   that screening never changes the result;
 - **raw**: each term as written (lower-cased) against the lower-cased text;
@@ -306,7 +306,10 @@ class Lexicon:
         """Every term occurrence in ``texts`` (raw and normalised passes, boundaries
         checked), and the context rules found per row: ``(hits, ctx_rows, ctx_rules)``."""
         n = len(texts)
-        lens = np.fromiter(map(len, texts), dtype=np.int64, count=n) + 1
+        # the original texts joined by "\n", and where each row starts in it
+        raw = "\n".join(texts)
+        rstart = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=n) + 1, out=rstart[1:])
         parts: list[HitArrays] = []
         bnd = self._table.boundary
         ctx_row = ctx_rule = np.zeros(0, dtype=np.int64)
@@ -315,37 +318,35 @@ class Lexicon:
             ends, keys = automaton_matches(self._norm, nb.text)
             if len(ends):
                 word = word_mask(code_points(nb.text))
-                rstart = nb.row_start
                 cs, ce, rule = self._norm_table.ctx_matches(ends, keys)
                 if len(rule):
                     ok = bounded(word, cs, ce, np.zeros(len(rule), dtype=np.int8))
-                    ctx_row = np.searchsorted(rstart, cs[ok], side="right") - 1
+                    ctx_row = np.searchsorted(nb.row_start, cs[ok], side="right") - 1
                     ctx_rule = rule[ok]
                 s, e, term = self._norm_table.term_matches(ends, keys)
                 if len(term):
-                    r = np.searchsorted(rstart, s, side="right") - 1
+                    r = np.searchsorted(nb.row_start, s, side="right") - 1
                     ok = bounded(word, s, e, bnd[term])
                     retry = np.flatnonzero(~ok)
                     if len(retry):  # an edge inside a word may be where spaced-out letters were joined
-                        ok[retry] = bounded(word, s[retry], e[retry], bnd[term[retry]], *self._joined_gaps(texts, nb, r[retry], s[retry], e[retry]))
+                        gaps = self._joined_gaps(raw, rstart, nb, r[retry], s[retry], e[retry])
+                        ok[retry] = bounded(word, s[retry], e[retry], bnd[term[retry]], *gaps)
                     parts.append(HitArrays(r[ok], term[ok], np.full(int(ok.sum()), NORMALISED, dtype=np.int64), nb.starts[s[ok]], nb.ends[e[ok] - 1]))
         if self._has_raw:
-            raw = "\n".join(texts)
             ends, keys = automaton_matches(self._raw, _lower_same_length(raw))
             if len(ends):
                 s, e, term = self._raw_table.term_matches(ends, keys)
                 ok = bounded(word_mask(code_points(raw)), s, e, bnd[term])
                 s, e, term = s[ok], e[ok], term[ok]
-                rstart = np.zeros(n + 1, dtype=np.int64)
-                np.cumsum(lens, out=rstart[1:])
                 r = np.searchsorted(rstart, s, side="right") - 1
                 parts.append(HitArrays(r, term, np.full(len(term), RAW, dtype=np.int64), s - rstart[r], e - rstart[r]))
         return HitArrays.concat(parts), ctx_row, ctx_rule
 
     @staticmethod
-    def _joined_gaps(texts: list[Any], nb: Any, r: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _joined_gaps(raw: str, rstart: np.ndarray, nb: Any, r: np.ndarray, s: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For normalised matches ``[s, e)`` in rows ``r`` of batch ``nb``: whether the
-        original text has whitespace between the normalised characters on either side of
+        original text (``raw``, the rows joined by ``"\n"``, row ``i`` starting at
+        ``rstart[i]``) has whitespace between the normalised characters on either side of
         the start and of the end (spaced-out letters joined there)."""
         last = len(nb.starts) - 1
         edges = np.concatenate([s, e])
@@ -353,13 +354,11 @@ class Lexicon:
         out = np.zeros(len(edges), dtype=bool)
         need = np.flatnonzero(hi > lo)  # original characters lie between the two (deleted or joined)
         if len(need):
-            lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
-            base = (np.cumsum(lens) - lens)[np.concatenate([r, r])[need]]
-            cps = code_points("\n".join(texts))
+            base = rstart[np.concatenate([r, r])[need]]
             width = (hi - lo)[need]
             which = np.repeat(np.arange(len(need)), width)
             at = np.repeat(base + lo[need], width) + (np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width))
-            out[need[np.unique(which[np.isin(cps[at], _WHITESPACE)])]] = True
+            out[need[np.unique(which[np.isin(code_points(raw)[at], _WHITESPACE)])]] = True
         return out[: len(s)], out[len(s) :]
 
     @staticmethod

@@ -134,8 +134,8 @@ class TermTable:
     strings: pl.DataFrame
     weight: np.ndarray
     boundary: np.ndarray
-    text_id: np.ndarray
-    #: each term's text's rank in sorted order of all term texts (for the output sort).
+    #: each term's text's rank in sorted order of all term texts: equal texts, equal ranks
+    #: (the raw de-duplication's key and the output sort's).
     text_rank: np.ndarray
     family_id: np.ndarray
     #: ``allowed[term, rule]``: whether context rule ``rule`` applies to the term.
@@ -146,7 +146,6 @@ class TermTable:
     @staticmethod
     def build(terms: list[Any], contexts: list[Any]) -> TermTable:
         """From :class:`~firebreak.detect.lexicon.Term` and ``ContextRule`` lists."""
-        text_ids: dict[str, int] = {}
         fam_ids: dict[str, int] = {}
         allowed = np.zeros((len(terms), len(contexts)), dtype=bool)
         for i, t in enumerate(terms):
@@ -161,7 +160,6 @@ class TermTable:
             strings,
             np.asarray([t.weight for t in terms], dtype=np.float64),
             np.asarray([BOUNDARY_CODES[t.boundary] for t in terms], dtype=np.int8),
-            np.asarray([text_ids.setdefault(t.text, len(text_ids)) for t in terms], dtype=_I64),
             np.searchsorted(np.asarray(sorted({t.text for t in terms}), dtype=object), np.asarray([t.text for t in terms], dtype=object)).astype(_I64),
             np.asarray([fam_ids.setdefault(t.family, len(fam_ids)) for t in terms], dtype=_I64),
             allowed,
@@ -263,7 +261,7 @@ def finish(hits: HitArrays, ctx_row: np.ndarray, ctx_rule: np.ndarray, table: Te
         return pl.DataFrame(schema=HIT_SCHEMA)
     order = np.lexsort((hits.term, hits.end, hits.start, hits.form, hits.row))
     row, term, form, s, e = (a[order] for a in (hits.row, hits.term, hits.form, hits.start, hits.end))
-    fam, tid = table.family_id[term], table.text_id[term]
+    fam, tid = table.family_id[term], table.text_rank[term]
     n = len(row)
     pos = np.arange(n)
     is_raw = form == RAW

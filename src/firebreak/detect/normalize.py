@@ -45,7 +45,7 @@ selector), so a hit in the normalised text is reported at its original place.
 The whole batch is processed as NumPy arrays of code points (one concatenation,
 no per-character Python).
 
-:func:`screen_batch` is the cheap first pass for large batches: steps 1-3 only,
+:func:`screen_batch_utf8` is the cheap first pass for large batches: steps 1-3 only,
 no offsets, ASCII rows through ``bytes.translate``; every normalised key of a row
 is a substring of its screen text (step 4 aside, whose rows it lists), so only
 rows the screen flags need :func:`normalize_batch`.
@@ -629,23 +629,15 @@ def _screen_codes_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.unique(np.searchsorted(seps, spaced_pos) - 1)
 
 
-def screen_batch(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
+def screen_batch_utf8(texts: list[str]) -> tuple[bytes, np.ndarray, np.ndarray]:
     """A cheap superset screen for a batch: returns ``(screen, seps, spaced_rows)``.
 
-    ``screen`` is the texts after steps 1-3 (no offsets, no stripping, no step 4),
-    each row between two NUL characters; every key the exact pipeline finds in a
-    row also occurs (as a plain substring) in that row's screen text, except where
-    step 4 joins spaced letters: those rows are listed in ``spaced_rows``. Row
-    ``r`` lies between ``seps[r]`` and ``seps[r + 1]``.
+    ``screen`` is the texts after steps 1-3 (no offsets, no stripping, no step 4) as
+    UTF-8 bytes, each row between two NUL bytes; every key the exact pipeline finds in a
+    row also occurs (as a plain substring) in that row's screen text, except where step
+    4 joins spaced letters: those rows are listed in ``spaced_rows``. Row ``r`` lies
+    between byte offsets ``seps[r]`` and ``seps[r + 1]``.
     """
-    codes, spaced_rows = _screen_codes_batch(texts)
-    screen = codes.tobytes().decode("ascii" if codes.dtype == np.uint8 else "utf-32-le")
-    return screen, np.flatnonzero(codes == _SEP), spaced_rows
-
-
-def screen_batch_utf8(texts: list[str]) -> tuple[bytes, np.ndarray, np.ndarray]:
-    """:func:`screen_batch` as UTF-8 bytes, ``seps`` in byte offsets (for byte-level
-    matchers such as Hyperscan)."""
     codes, spaced_rows = _screen_codes_batch(texts)
     if codes.dtype == np.uint8:
         return codes.tobytes(), np.flatnonzero(codes == _SEP), spaced_rows

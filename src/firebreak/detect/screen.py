@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from firebreak.detect.lexicon_hits import automaton_matches
 from firebreak.detect.normalize import screen_batch_utf8
 
 __all__ = ["Screen", "hyperscan_available"]
@@ -86,7 +87,7 @@ class Screen:
             m[0].scan(data, match_event_handler=on_match, scratch=m[1])
             return np.asarray(ends, dtype=np.int64)
         # pyahocorasick matches str: latin-1 maps each byte to one character
-        return np.fromiter((e + 1 for e, _ in m.iter(data.decode("latin-1"))), dtype=np.int64)
+        return automaton_matches(m, data.decode("latin-1"))[0] + 1
 
     def rows(self, texts: list[str]) -> np.ndarray:
         """Sorted indices of the rows of ``texts`` that may hold a key."""
