@@ -243,16 +243,23 @@ def terms_stage(
     Each of ``params.discovery_rounds`` rounds discovers terms around the accounts flagged so far,
     weighs them (:func:`discovered_weights`), counts their weights as own content (posts, bio) or
     search units (``units.signals.discovered_content`` / ``discovered_search``) and scores roles again.
+    A round stops the loop when its terms and weights are the last round's (scoring again would
+    give the same roles); the terms reported are the last round's.
     """
     found = pl.DataFrame(schema={"term": pl.String, "known": pl.Boolean, "accounts": pl.Int64, "lift": pl.Float64, "evidence": pl.String})
     uses = pl.DataFrame(schema=USES)
     usage = token_usage(snapshot, detection.lexicon)  # the same every round
+    weighed: pl.DataFrame | None = None  # the last round's ``term, weight`` pairs
     for _ in range(max(1, params.discovery_rounds)):
         flagged = graph.ids.decode(np.flatnonzero(roles.seller | roles.buyer))
         found = anchored_terms(discover_terms(snapshot, flagged, detection.lexicon, usage=usage), params)
         weights = discovered_weights(found, params)
         if weights.height == 0:
             break
+        pairs = weights.select("term", "weight").sort("term")
+        if weighed is not None and pairs.equals(weighed):
+            break  # the same terms at the same weights: the same units, so the same roles again
+        weighed = pairs
         uses = term_uses(snapshot, weights.get_column("term").to_list()).join(weights, on="term").select(list(USES))
         idx = graph.ids.encode(uses.get_column("account"))
         ok = idx >= 0
