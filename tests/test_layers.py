@@ -14,6 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "firebreak"
 LAYERS: dict[str, int] = {
     "errors": 0,
     "exprs": 0,
+    "hash_index": 0,
     "atomic": 1,
     "evidence": 1,
     "snapshot": 2,

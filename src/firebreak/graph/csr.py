@@ -9,13 +9,14 @@ Everything is built with Polars joins and SciPy's COO -> CSR conversion.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from firebreak.graph.ids import IdMap
+from firebreak.graph.ids import INDEX_MIN_ROWS, IdMap
 from firebreak.snapshot.model import Snapshot
 
 #: weight of one interaction by kind: a message says far more than a view.
@@ -122,9 +123,17 @@ def event_edges(snapshot: Snapshot, ids: IdMap) -> pl.DataFrame:
 
 
 def follow_edges(follows: pl.DataFrame, ids: IdMap) -> tuple[np.ndarray, np.ndarray]:
-    """``(src, dst)`` dense indices of a follows frame (``-1`` for unknown accounts), int32 below 2^31 accounts."""
+    """``(src, dst)`` dense indices of a follows frame (``-1`` for unknown accounts), int32 below 2^31 accounts.
+
+    The two columns are encoded on two threads (the hashing and the table reads release the GIL).
+    """
     index = np.int32 if ids.n < np.iinfo(np.int32).max else np.int64
-    return ids.encode(follows.get_column("src"), dtype=index), ids.encode(follows.get_column("dst"), dtype=index)
+    if follows.height < INDEX_MIN_ROWS:
+        return ids.encode(follows.get_column("src"), dtype=index), ids.encode(follows.get_column("dst"), dtype=index)
+    ids.hash_index()  # built once, before both threads read it
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        src, dst = pool.map(lambda name: ids.encode(follows.get_column(name), dtype=index), ("src", "dst"))
+    return src, dst
 
 
 def build_graph(snapshot: Snapshot, ids: IdMap | None = None, follows: tuple[np.ndarray, np.ndarray] | None = None) -> Graph:
