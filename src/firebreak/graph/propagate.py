@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from firebreak.graph.spmv import MatvecAdd
+
 
 @dataclass(frozen=True, slots=True)
 class PropagationResult:
@@ -90,13 +92,13 @@ def personalized_pagerank(
         raise ValueError("seeds must be a non-negative vector with positive mass, one entry per account")
     restart = seeds / total
     dangling_idx = np.flatnonzero(dangling)
-    n = pt.shape[0]
     # alpha folded into the matrix once, so an iteration is one fused SpMV-accumulate plus an axpy
     if overwrite and isinstance(adjacency, tuple):
         pt.data *= alpha
         scaled = pt
     else:
         scaled = sp.csr_matrix((pt.data * alpha, pt.indices, pt.indptr), shape=pt.shape)
+    add_product = MatvecAdd(scaled)
     x = restart.copy()
     y = np.empty_like(x)
     diff = np.empty_like(x)
@@ -105,20 +107,10 @@ def personalized_pagerank(
     for it in range(1, max_iter + 1):  # noqa: B007 - the count is reported after the loop
         lost = x[dangling_idx].sum()
         np.multiply(restart, alpha * lost + (1.0 - alpha), out=y)
-        _spmv_add(scaled, x, y, n)
+        add_product(x, y)
         np.subtract(y, x, out=diff)
         delta = float(np.abs(diff, out=diff).sum())
         x, y = y, x
         if delta < tol:
             break
     return PropagationResult(scores=x, iterations=it, delta=delta)
-
-
-def _spmv_add(matrix: sp.csr_matrix, x: np.ndarray, out: np.ndarray, n: int) -> None:
-    """``out += matrix @ x`` without allocating (SciPy's own CSR kernel; plain ``@`` if it is unavailable)."""
-    try:
-        from scipy.sparse._sparsetools import csr_matvec
-    except ImportError:  # pragma: no cover - older/newer SciPy layouts
-        out += matrix @ x
-        return
-    csr_matvec(n, matrix.shape[1], matrix.indptr, matrix.indices, matrix.data, x, out)

@@ -66,6 +66,7 @@ import scipy.sparse as sp
 from scipy.stats import poisson
 
 from firebreak.graph.csr import Graph
+from firebreak.graph.spmv import matvec
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +303,7 @@ class _Products:
             if mid == key and s == total and np.array_equal(seen, x):
                 self.entries.insert(0, self.entries.pop(k))
                 return y
-        y = np.asarray(matrix @ x)
+        y = matvec(matrix, x)
         y.flags.writeable = False
         self.entries.insert(0, (key, total, x.copy(), y))
         del self.entries[self.size :]
