@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import firebreak.hash_index as hash_index
-from firebreak.graph.ids import INDEX_MIN_ROWS, IdMap
+from firebreak.graph.ids import IdMap
 from firebreak.hash_index import HashIndex
 
 keys_strategy = st.lists(st.text(max_size=8), min_size=1, max_size=300, unique=True)
@@ -74,10 +74,10 @@ def test_no_keys_find_nothing() -> None:
 
 
 @pytest.mark.parametrize("dtype", [np.int32, np.int64])
-def test_id_map_long_columns_use_the_index_and_agree_with_the_cast(dtype: type) -> None:
+def test_id_map_uses_the_index_and_agrees_with_the_cast(dtype: type) -> None:
     rng = np.random.default_rng(3)
     ids = IdMap.from_ids([f"user{i}" for i in range(5000)])
-    picks = rng.integers(0, 6000, size=INDEX_MIN_ROWS + 11)  # ids above 4999 are unknown
+    picks = rng.integers(0, 6000, size=70_000)  # ids above 4999 are unknown
     column = pl.Series([f"user{i}" for i in picks])
     via_index = ids.encode(column, dtype=dtype, missing=-7)
     assert ids.hash_index() is not None

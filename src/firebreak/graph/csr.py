@@ -16,9 +16,11 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from firebreak.graph.ids import INDEX_MIN_ROWS, IdMap
+from firebreak.graph.ids import IdMap
 from firebreak.snapshot.model import Snapshot
 
+#: follows tables at least this long have their two columns encoded on two threads.
+THREADED_MIN_ROWS = 1 << 16
 #: weight of one interaction by kind: a message says far more than a view.
 INTERACTION_WEIGHTS: dict[str, float] = {"message": 4.0, "comment": 2.0, "like": 1.0, "view": 0.5}
 
@@ -128,7 +130,7 @@ def follow_edges(follows: pl.DataFrame, ids: IdMap) -> tuple[np.ndarray, np.ndar
     The two columns are encoded on two threads (the hashing and the table reads release the GIL).
     """
     index = np.int32 if ids.n < np.iinfo(np.int32).max else np.int64
-    if follows.height < INDEX_MIN_ROWS:
+    if follows.height < THREADED_MIN_ROWS:
         return ids.encode(follows.get_column("src"), dtype=index), ids.encode(follows.get_column("dst"), dtype=index)
     ids.hash_index()  # built once, before both threads read it
     with ThreadPoolExecutor(max_workers=2) as pool:
