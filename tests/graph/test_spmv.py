@@ -82,3 +82,16 @@ def test_other_matrices_and_vectors_take_the_plain_product(threaded: None) -> No
     out = np.zeros(3)
     spmv.MatvecAdd(ints)(np.array([1.0, 2.0, 3.0]), out)
     assert out.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_multiplies_with_its_own_pool(threaded: None) -> None:
+    import multiprocessing
+
+    matrix = sp.random(50, 50, density=0.3, format="csr", random_state=1)
+    x = np.arange(50.0)
+    expected = spmv.matvec(matrix, x)  # the parent's pool exists now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(spmv.matvec, (matrix, x)).get(timeout=60)
+    assert np.array_equal(got, expected)

@@ -45,6 +45,16 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+def _forget_pool() -> None:
+    """In a forked child the parent's pool threads do not exist: the child starts its own."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 class RowBlock(NamedTuple):
     """Rows ``first`` to ``end`` of a CSR matrix: their row pointers (from 0) and views of its entries."""
 
