@@ -2,12 +2,12 @@
 
 Every graph structure (CSR matrices, score vectors) indexes accounts by a dense
 ``int64`` in ``[0, n)``. :class:`IdMap` turns id columns into those integers
-with one Polars cast to an ``Enum`` of the ids (never a Python dict lookup per
-row) and back. Columns are encoded through a :class:`~firebreak.hash_index.HashIndex`
-of the ids (built once per map), which gives the Enum cast's integers with far fewer
-cache misses, and without the cast's cost of mapping every category on each call
-(a second or so with a million ids, however short the column); the Enum cast remains
-for the (unseen) case of two ids sharing a hash.
+through a :class:`~firebreak.hash_index.HashIndex` of the ids, built once per map
+(never a Python dict lookup per row), and back. It gives the integers a Polars cast
+to an ``Enum`` of the ids would, with far fewer cache misses and without the cast's
+cost of mapping every category on each call (a second or so with a million ids,
+however short the column); the Enum cast remains for the (unseen) case of two ids
+sharing a hash.
 """
 
 from __future__ import annotations

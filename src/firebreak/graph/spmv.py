@@ -2,9 +2,9 @@
 
 SciPy multiplies a CSR matrix by a vector on one core (and releases the GIL while it
 does). The rows of a CSR matrix, cut into blocks of about equal numbers of entries,
-are CSR matrices themselves whose arrays are views of the whole one's, so the
-blocks' products run side by side in a thread pool, each producing its own rows of
-the result. Each row's sum is the same code over the same entries in the same
+are CSR arrays themselves (their row pointers rebased, their entries views of the
+whole one's), so SciPy's kernel runs on the blocks side by side in a thread pool,
+each producing its own rows of the result. Each row's sum is the same code over the same entries in the same
 order, so the result is ``matrix @ x`` bit for bit (the tests check it).
 
 Matrices with fewer than :data:`MIN_ENTRIES` entries, anything but SciPy CSR
@@ -91,26 +91,32 @@ def _kernel() -> Callable[..., None] | None:
     return cast("Callable[..., None]", csr_matvec)
 
 
-def _parallel(matrix: Any, x: np.ndarray) -> bool:
+def _kernel_fits(matrix: Any) -> bool:
+    """Whether SciPy's kernel can run on ``matrix`` as it is: CSR, float64 values, one index type."""
     return (
         isinstance(matrix, sp.csr_matrix | sp.csr_array)
-        and matrix.nnz >= MIN_ENTRIES
-        and workers() > 1
         and matrix.dtype == np.float64
-        and x.dtype == np.float64
-        and x.ndim == 1
         and matrix.indptr.dtype == matrix.indices.dtype
         and _kernel() is not None
     )
 
 
+def _parts(matrix: sp.csr_matrix) -> int:
+    """Row blocks worth cutting: one per core for a large matrix, else one."""
+    return workers() if matrix.nnz >= MIN_ENTRIES else 1
+
+
 def _run(blocks: list[RowBlock], n_col: int, x: np.ndarray, out: np.ndarray) -> None:
+    """``out[b.first:b.end] += b @ x`` for every block: one inline, several in the pool."""
     kernel = _kernel()
     assert kernel is not None
 
     def one(b: RowBlock) -> None:
         kernel(b.end - b.first, n_col, b.indptr, b.indices, b.data, x, out[b.first : b.end])
 
+    if len(blocks) == 1:
+        one(blocks[0])
+        return
     for _ in _executor().map(one, blocks):
         pass
 
@@ -118,37 +124,28 @@ def _run(blocks: list[RowBlock], n_col: int, x: np.ndarray, out: np.ndarray) -> 
 def matvec(matrix: Any, x: np.ndarray) -> np.ndarray:
     """``matrix @ x``, on every core when ``matrix`` is a large float64 SciPy CSR matrix and ``x`` a float64 vector."""
     x = np.asarray(x)
-    if not _parallel(matrix, x):
+    if not (_kernel_fits(matrix) and x.dtype == np.float64 and x.ndim == 1) or _parts(matrix) < 2:
         return np.asarray(matrix @ x)
     out = np.zeros(matrix.shape[0])
-    _run(row_blocks(matrix, workers()), matrix.shape[1], np.ascontiguousarray(x), out)
+    _run(row_blocks(matrix, _parts(matrix)), matrix.shape[1], np.ascontiguousarray(x), out)
     return out
 
 
 class MatvecAdd:
     """``out += matrix @ x`` without allocating, for a CSR matrix multiplied again and again (PageRank).
 
-    The row blocks are cut once; each call runs SciPy's CSR kernel on every block in the pool, each
-    adding into its own slice of ``out`` (one core, the whole matrix, for small or non-float64 ones).
+    The row blocks are cut once (one per core for a large matrix, else one); each call runs SciPy's
+    CSR kernel on every block, each adding into its own slice of ``out``. A matrix the kernel cannot
+    take (not float64 CSR) gets ``out += matrix @ x``.
     """
 
     def __init__(self, matrix: sp.csr_matrix) -> None:
         self.matrix = matrix
-        probe = np.empty(0)
-        self.blocks = row_blocks(matrix, workers()) if _parallel(matrix, probe) else []
-        kernel = _kernel()
-        if not self.blocks and kernel is not None and matrix.dtype == np.float64 and matrix.indptr.dtype == matrix.indices.dtype:
-            self.blocks = [RowBlock(0, matrix.shape[0], matrix.indptr, matrix.indices, matrix.data)]
+        self.blocks = row_blocks(matrix, _parts(matrix)) if _kernel_fits(matrix) else []
 
     def __call__(self, x: np.ndarray, out: np.ndarray) -> None:
         """Add ``matrix @ x`` to ``out`` in place (``x`` and ``out``: float64, contiguous)."""
         if not self.blocks or x.dtype != np.float64 or out.dtype != np.float64 or not out.flags.c_contiguous:
             out += self.matrix @ x
-            return
-        if len(self.blocks) == 1:
-            kernel = _kernel()
-            assert kernel is not None
-            b = self.blocks[0]
-            kernel(b.end - b.first, self.matrix.shape[1], b.indptr, b.indices, b.data, np.ascontiguousarray(x), out)
             return
         _run(self.blocks, self.matrix.shape[1], np.ascontiguousarray(x), out)
