@@ -15,11 +15,10 @@ from hypothesis import strategies as st
 from firebreak.detect.lexicon import load_lexicon
 from firebreak.detect.normalize import LEET_DIGITS
 from firebreak.errors import LexiconError
+from tests.shared_data import shared_path
 
 LEX = load_lexicon()
-TWIBOT = Path("/work/shared/data/text/TwiBot-20_sample.json")
-if not TWIBOT.exists():
-    TWIBOT = Path(__file__).resolve().parents[3] / "shared/data/text/TwiBot-20_sample.json"
+TWIBOT = shared_path("data", "text", "TwiBot-20_sample.json")
 
 # letter -> look-alikes listed by the Unicode confusables data (via the library)
 HOMOGLYPHS: dict[str, list[str]] = {

@@ -13,12 +13,9 @@ from typer.testing import CliRunner
 
 from firebreak.commands import media as media_commands
 from firebreak.detect.media.hashing import pdq_from_file, pdq_from_pixels
+from tests.shared_data import shared_path
 
-TESTDATA = Path("/work/shared/testdata/pdq")
-for _parent in Path(__file__).resolve().parents:
-    if (_parent / "shared" / "testdata" / "pdq").is_dir():
-        TESTDATA = _parent / "shared" / "testdata" / "pdq"
-        break
+TESTDATA = shared_path("testdata", "pdq")
 #: the two references (Python and C++/WASM) themselves differ by up to ~10 bits on these images
 MAX_BITS_FROM_REFERENCE = 10
 

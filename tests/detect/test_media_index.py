@@ -25,10 +25,9 @@ from firebreak.detect.media.index import (
     radii,
 )
 from firebreak.errors import BankError
+from tests.shared_data import shared_path
 
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "pdq"
-if not TESTDATA.is_dir():
-    TESTDATA = Path("/work/shared/testdata/pdq")
+TESTDATA = shared_path("testdata", "pdq")
 
 
 def _flip(codes: np.ndarray, flips: np.ndarray, rng: np.random.Generator) -> np.ndarray:

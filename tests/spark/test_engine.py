@@ -13,12 +13,11 @@ from firebreak.detect.media import HashBank
 from firebreak.lab.sim import generate, preset
 from firebreak.scan import ScanResult, scan
 from firebreak.snapshot.write import write_snapshot
+from tests.shared_data import shared_path
 
 pytestmark = pytest.mark.spark
 
-BASE_GRAPH = Path("/work/shared/data/graphs/facebook_combined.txt")
-if not BASE_GRAPH.exists():  # a checkout beside shared/ elsewhere
-    BASE_GRAPH = Path(__file__).resolve().parents[3] / "shared" / "data" / "graphs" / "facebook_combined.txt"
+BASE_GRAPH = shared_path("data", "graphs", "facebook_combined.txt")
 CASES = {
     "default": dict(name="default", seed=5, accounts=2000),
     "hard": dict(name="hard", seed=6, accounts=2000),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import polars as pl
 import pytest
@@ -13,10 +11,9 @@ from hypothesis import strategies as st
 from firebreak.errors import FirebreakError
 from firebreak.lab.sim import generate, preset
 from firebreak.lab.sim.basegraph import load_edge_list
+from tests.shared_data import shared_path
 
-GRAPHS = Path("/work/shared/data/graphs")
-if not GRAPHS.is_dir():  # a checkout may carry the data beside the repository
-    GRAPHS = Path(__file__).resolve().parents[3] / "shared" / "data" / "graphs"
+GRAPHS = shared_path("data", "graphs")
 needs_data = pytest.mark.skipif(not GRAPHS.is_dir(), reason="shared/data/graphs not present")
 
 
